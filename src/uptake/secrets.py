@@ -1,0 +1,41 @@
+"""Keeping credentials out of logs, errors, artifacts and the warehouse.
+
+Tokens are read from the environment (or a Prefect Secret block) where they are used and
+never passed around as parameters; `redact` is the last line of defence on any text that
+leaves the process: error messages, load journal entries and artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+SECRET_ENV_VARS = ("GITHUB_TOKEN", "GH_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS_JSON", "HF_TOKEN")
+_TOKEN_SHAPES = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|ya29\.[\w-]{20,})")
+
+
+def redact(text: str) -> str:
+    """`text` with every known secret value and token-shaped string replaced by '***'."""
+    for name in SECRET_ENV_VARS:
+        value = os.environ.get(name)
+        if value and len(value) >= 6:
+            text = text.replace(value, "***")
+    credentials_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if credentials_file and os.path.isfile(credentials_file):
+        text = _redact_key_material(text, credentials_file)
+    return _TOKEN_SHAPES.sub("***", text)
+
+
+def _redact_key_material(text: str, credentials_file: str) -> str:
+    import json
+
+    try:
+        with open(credentials_file, encoding="utf-8") as handle:
+            credentials = json.load(handle)
+    except (OSError, ValueError):
+        return text
+    for key in ("private_key", "private_key_id", "client_secret", "refresh_token"):
+        value = credentials.get(key) if isinstance(credentials, dict) else None
+        if isinstance(value, str) and len(value) >= 6:
+            text = text.replace(value, "***")
+    return text

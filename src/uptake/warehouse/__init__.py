@@ -1,0 +1,84 @@
+"""The DuckDB warehouse: schemas raw, staging, marts and meta in one file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from uptake.study import Study
+from uptake.warehouse.connection import connect, resolve_path
+from uptake.warehouse.journal import Load, record_reject, recorded_load
+from uptake.warehouse.migrations import migrate
+
+__all__ = ["Load", "Warehouse", "resolve_path"]
+
+
+class Warehouse:
+    """One open warehouse. Use as a context manager so the file lock is released."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool):
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(
+        cls, path: str | Path | None = None, *, read_only: bool = False, wait_seconds: float = 0.0
+    ) -> Warehouse:
+        path = resolve_path(path)
+        con = connect(path, read_only=read_only, wait_seconds=wait_seconds)
+        if not read_only:
+            migrate(con)
+        return cls(con, path, read_only)
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def load(self, source: str, parameters: dict) -> Iterator[Load]:
+        with recorded_load(self.con, source, parameters) as load:
+            yield load
+
+    def reject(self, source: str, item: str, reason: str) -> None:
+        record_reject(self.con, source, item, reason)
+
+    def sync_study(self, study: Study) -> None:
+        """Write the study's technologies, projects and rivalries for the SQL models to join."""
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            con.execute("delete from meta.study_technologies")
+            con.execute("delete from meta.study_projects")
+            con.execute("delete from meta.study_rivalries")
+            con.executemany(
+                "insert into meta.study_technologies values (?, ?)",
+                [(t.id, t.label) for t in study.technologies.values()],
+            )
+            projects = study.project_technologies()
+            if projects:
+                con.executemany("insert into meta.study_projects values (?, ?)", projects)
+            members = study.rivalry_members()
+            if members:
+                con.executemany("insert into meta.study_rivalries values (?, ?)", members)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+
+    def table_exists(self, qualified_name: str) -> bool:
+        schema, _, table = qualified_name.partition(".")
+        return bool(
+            self.con.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchone()[0]
+        )

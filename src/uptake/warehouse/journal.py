@@ -1,0 +1,93 @@
+"""The load journal: every load is one transaction, recorded in meta.loads either way."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from uptake.secrets import redact
+
+
+@dataclass
+class Load:
+    """What one load did; the source fills it in while the transaction is open."""
+
+    source: str
+    parameters: dict
+    load_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    rows_loaded: int = 0
+    items_skipped: int = 0
+    rejects: list[tuple[str, str]] = field(default_factory=list)
+
+    def reject(self, item: str, reason: str) -> None:
+        self.rejects.append((redact(str(item)), redact(str(reason))))
+
+
+@contextmanager
+def recorded_load(con: duckdb.DuckDBPyConnection, source: str, parameters: dict) -> Iterator[Load]:
+    """Run the body in one transaction and journal it.
+
+    On success the data, the meta.loads row and the rejects commit together. On failure
+    the data rolls back, and the failure with its rejects is journaled on its own.
+    """
+    load = Load(source=source, parameters=parameters)
+    started_at = _utcnow()
+    clock = time.perf_counter()
+    con.execute("begin transaction")
+    try:
+        yield load
+        _journal(con, load, "succeeded", None, started_at, time.perf_counter() - clock)
+        con.execute("commit")
+    except BaseException as exc:
+        con.execute("rollback")
+        error = redact(f"{type(exc).__name__}: {exc}")
+        load.rows_loaded = 0
+        try:
+            _journal(con, load, "failed", error, started_at, time.perf_counter() - clock)
+        except duckdb.Error:
+            pass  # the journal must never hide the original error
+        raise
+
+
+def record_reject(con: duckdb.DuckDBPyConnection, source: str, item: str, reason: str) -> None:
+    """A reject that belongs to no load (for example a file that could not even be listed)."""
+    con.execute(
+        "insert into meta.rejects (load_id, source, item, reason, rejected_at) values (null, ?, ?, ?, ?)",
+        [source, redact(item), redact(reason), _utcnow()],
+    )
+
+
+def _journal(con, load: Load, status: str, error: str | None, started_at: datetime, duration: float):
+    con.execute(
+        "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load.load_id,
+            load.source,
+            redact(json.dumps(load.parameters, sort_keys=True, default=str)),
+            load.rows_loaded,
+            load.items_skipped,
+            len(load.rejects),
+            status,
+            error,
+            started_at,
+            _utcnow(),
+            duration,
+        ],
+    )
+    if load.rejects:
+        now = _utcnow()
+        con.executemany(
+            "insert into meta.rejects (load_id, source, item, reason, rejected_at) values (?, ?, ?, ?, ?)",
+            [(load.load_id, load.source, item, reason, now) for item, reason in load.rejects],
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

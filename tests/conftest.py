@@ -1,0 +1,37 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from uptake.warehouse import Warehouse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_warehouse(monkeypatch):
+    """No test may touch a developer's real warehouse or credentials by accident."""
+    monkeypatch.delenv("UPTAKE_DB", raising=False)
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real data beside the checkout; its absence is a failure, not a skip."""
+    assert SHARED_DATA.is_dir(), f"real data missing: expected {SHARED_DATA} (see README)"
+    return SHARED_DATA
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    with Warehouse.open(tmp_path / "warehouse.duckdb") as opened:
+        yield opened
+
+
+def count(warehouse, sql: str, params=None) -> int:
+    return warehouse.con.execute(sql, params or []).fetchone()[0]
+
+
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
