@@ -36,6 +36,11 @@ def _redact_key_material(text: str, credentials_file: str) -> str:
         return text
     for key in ("private_key", "private_key_id", "client_secret", "refresh_token"):
         value = credentials.get(key) if isinstance(credentials, dict) else None
-        if isinstance(value, str) and len(value) >= 6:
-            text = text.replace(value, "***")
+        if not isinstance(value, str) or len(value) < 6:
+            continue
+        # The whole value, its JSON-escaped form, and each long line of a PEM key, so that
+        # a key quoted in part or re-wrapped by some library is still caught.
+        for variant in (value, value.replace("\n", "\\n"), *value.splitlines()):
+            if len(variant) >= 16 or variant == value:
+                text = text.replace(variant, "***")
     return text

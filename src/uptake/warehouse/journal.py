@@ -29,6 +29,17 @@ class Load:
     def reject(self, item: str, reason: str) -> None:
         self.rejects.append((redact(str(item)), redact(str(reason))))
 
+    def summary(self) -> dict:
+        """The shape every loader returns, and flows, artifacts and the CLI read."""
+        return {
+            "source": self.source,
+            "load_id": self.load_id,
+            "rows": self.rows_loaded,
+            "skipped": self.items_skipped,
+            "rejected": len(self.rejects),
+            "rejects": list(self.rejects),
+        }
+
 
 @contextmanager
 def recorded_load(con: duckdb.DuckDBPyConnection, source: str, parameters: dict) -> Iterator[Load]:

@@ -1,0 +1,50 @@
+"""The `uptake` command line: a small command set over one local warehouse."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from uptake.errors import UptakeError
+from uptake.secrets import redact
+
+
+class UptakeGroup(click.Group):
+    """Turns uptake's own errors into one-line messages instead of tracebacks."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UptakeError as exc:
+            raise click.ClickException(redact(str(exc))) from None
+
+
+@click.group(cls=UptakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="UPTAKE_DB", type=click.Path(dir_okay=False),
+              help="Warehouse file (default: $UPTAKE_DB, else data/uptake.duckdb).")
+@click.option("--study", "study_path", type=click.Path(dir_okay=False),
+              help="Study file (default: ./study.toml, else the bundled study).")
+@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for a warehouse another process holds.")
+@click.version_option(package_name="uptake")
+@click.pass_context
+def cli(ctx, db, study_path, wait_seconds):
+    """Mine software adoption over time into a DuckDB warehouse and test who leads.
+
+    Example:
+
+        uptake demo
+    """
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    ctx.obj = {"db": db, "study": study_path, "wait": wait_seconds}
+
+
+def main():
+    cli(prog_name="uptake")
+
+
+from uptake.cli import inspect_commands, pipeline_commands  # noqa: E402
+
+pipeline_commands.register(cli)
+inspect_commands.register(cli)

@@ -1,0 +1,38 @@
+"""What flows share: the run artifact that summarises a load."""
+
+from __future__ import annotations
+
+from prefect.artifacts import create_markdown_artifact
+
+from uptake.secrets import redact
+
+MAX_REJECTS_LISTED = 20
+
+
+def load_summary_markdown(source: str, summary: dict) -> str:
+    lines = [
+        f"# {source}: load summary",
+        "",
+        "| rows loaded | items skipped | items rejected |",
+        "|---:|---:|---:|",
+        f"| {summary.get('rows', 0):,} | {summary.get('skipped', 0):,} | {summary.get('rejected', 0):,} |",
+    ]
+    rejects = summary.get("rejects") or []
+    if rejects:
+        lines += ["", "## Rejected", "", "| item | reason |", "|---|---|"]
+        lines += [f"| {_cell(item)} | {_cell(reason)} |" for item, reason in rejects[:MAX_REJECTS_LISTED]]
+        if len(rejects) > MAX_REJECTS_LISTED:
+            lines.append(f"\n…and {len(rejects) - MAX_REJECTS_LISTED} more in meta.rejects.")
+    return redact("\n".join(lines))
+
+
+def publish_load_summary(source: str, summary: dict) -> None:
+    create_markdown_artifact(
+        key=f"load-{source.replace('_', '-')}",
+        markdown=load_summary_markdown(source, summary),
+        description=f"What the {source} load did",
+    )
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")[:200]

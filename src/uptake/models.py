@@ -1,0 +1,188 @@
+"""The SQL model runner: staging views, mart tables, then data tests, in dependency order.
+
+Each file in sql/ is one plain DuckDB SELECT an analyst can paste into the duckdb CLI.
+The runner reads the tables each model references, orders the models so every one is
+built after what it reads, and builds them all in one transaction: a failing model or
+data test rolls the whole build back, so the marts are never half built.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from uptake.errors import ModelError
+
+MODEL_SCHEMAS = {"staging": "view", "marts": "table"}
+MAX_OFFENDING_ROWS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str  # schema-qualified, e.g. marts.rivalry_shares
+    kind: str  # view, table or test
+    path: Path
+    sql: str
+    references: frozenset[str]
+    description: str = ""
+    grain: str = ""
+    columns: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    built: list[str]
+    tests_passed: list[str]
+
+
+def sql_directory() -> Path:
+    """UPTAKE_SQL_DIR, else the project's sql/ folder next to src/."""
+    if os.environ.get("UPTAKE_SQL_DIR"):
+        return Path(os.environ["UPTAKE_SQL_DIR"])
+    return Path(__file__).resolve().parents[2] / "sql"
+
+
+def discover_models(root: Path | None = None) -> list[Model]:
+    """Every model and data test under `root`, models in build order, then tests."""
+    root = root or sql_directory()
+    if not root.is_dir():
+        raise ModelError(f"no SQL models at {root}; set UPTAKE_SQL_DIR to the project's sql/ folder")
+    models = {}
+    for schema, kind in MODEL_SCHEMAS.items():
+        for path in sorted((root / schema).glob("*.sql")):
+            model = _read_model(path, f"{schema}.{path.stem}", kind)
+            models[model.name] = model
+    tests = [_read_model(path, f"tests.{path.stem}", "test") for path in sorted((root / "tests").glob("*.sql"))]
+    ordered = _build_order(models)
+    for test in tests:
+        _check_references(test, models)
+    return ordered + tests
+
+
+def build_models(con: duckdb.DuckDBPyConnection, root: Path | None = None, *, on_step=None) -> BuildResult:
+    """Build every model and run every data test in one transaction."""
+    steps = discover_models(root)
+    built, passed = [], []
+    con.execute("begin transaction")
+    try:
+        for model in steps:
+            if on_step:
+                on_step(model)
+            if model.kind == "test":
+                _run_test(con, model)
+                passed.append(model.name)
+            else:
+                _create(con, model)
+                built.append(model.name)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return BuildResult(built=built, tests_passed=passed)
+
+
+def _create(con, model: Model) -> None:
+    statement = "view" if model.kind == "view" else "table"
+    try:
+        con.execute(f"create or replace {statement} {model.name} as\n{model.sql}")
+    except duckdb.Error as exc:
+        raise ModelError(f"model {model.name} ({model.path}) failed: {_first_line(exc)}") from None
+
+
+def _run_test(con, model: Model) -> None:
+    try:
+        cursor = con.execute(model.sql)
+        rows = cursor.fetchmany(MAX_OFFENDING_ROWS_SHOWN + 1)
+        columns = [d[0] for d in cursor.description]
+    except duckdb.Error as exc:
+        raise ModelError(f"data test {model.name} ({model.path}) could not run: {_first_line(exc)}") from None
+    if rows:
+        shown = "\n".join("  " + ", ".join(f"{c}={v!r}" for c, v in zip(columns, row, strict=True))
+                          for row in rows[:MAX_OFFENDING_ROWS_SHOWN])
+        more = " (and more)" if len(rows) > MAX_OFFENDING_ROWS_SHOWN else ""
+        raise ModelError(
+            f"data test {model.name} failed ({model.path}): {model.description or 'offending rows'}; "
+            f"offending rows{more}:\n{shown}"
+        )
+
+
+def _read_model(path: Path, name: str, kind: str) -> Model:
+    sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+    try:
+        statements = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise ModelError(f"{path}: not valid SQL: {_first_line(exc)}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelError(f"{path}: a model is exactly one SELECT statement")
+    tree = statements[0]
+    # CTEs are referenced without a schema, so only schema-qualified names are tables.
+    references = frozenset(
+        f"{table.db}.{table.name}" for table in tree.find_all(exp.Table) if table.db
+    )
+    description, grain, columns = _parse_header(sql)
+    return Model(name, kind, path, sql, references, description, grain, columns)
+
+
+_HEADER_LINE = re.compile(r"^--\s?(.*)$")
+_COLUMN_LINE = re.compile(r"^([a-z_][a-z0-9_]*):\s+(.*)$")
+
+
+def _parse_header(sql: str) -> tuple[str, str, dict[str, str]]:
+    """The leading comment block: description lines, `grain: ...`, then `column: meaning` lines."""
+    description, columns, grain = [], {}, ""
+    for line in sql.splitlines():
+        match = _HEADER_LINE.match(line.strip())
+        if not match:
+            break
+        text = match[1].strip()
+        if text.startswith("grain:"):
+            grain = text.removeprefix("grain:").strip()
+        elif grain and (column := _COLUMN_LINE.match(text)):
+            columns[column[1]] = column[2]
+        elif not grain and text:
+            description.append(text)
+    return " ".join(description), grain, columns
+
+
+def _check_references(model: Model, models: dict[str, Model]) -> None:
+    for reference in model.references:
+        schema = reference.split(".")[0]
+        if schema in MODEL_SCHEMAS and reference not in models:
+            raise ModelError(f"{model.path}: references {reference}, which no file in sql/{schema}/ defines")
+
+
+def _build_order(models: dict[str, Model]) -> list[Model]:
+    graph = {}
+    for model in models.values():
+        _check_references(model, models)
+        graph[model.name] = {r for r in model.references if r in models}
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise ModelError(f"models reference each other in a cycle: {' -> '.join(exc.args[1])}") from None
+    return [models[name] for name in order]
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def mart_reference_markdown(root: Path | None = None) -> str:
+    """The README's reference of public marts, generated from the models' headers."""
+    parts = []
+    for model in discover_models(root):
+        if model.kind != "table":
+            continue
+        parts.append(f"#### `{model.name}`\n\n{model.description}\n\nGrain: {model.grain}.\n")
+        parts.append("| column | meaning |\n|---|---|")
+        parts.extend(f"| `{column}` | {meaning} |" for column, meaning in model.columns.items())
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"

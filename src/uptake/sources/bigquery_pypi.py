@@ -1,0 +1,245 @@
+"""Monthly PyPI downloads from BigQuery's public `pypi.file_downloads` table.
+
+One row per month, project, installer and CI flag, all installers kept: mirrors are
+excluded later, in SQL, so the raw table stays the source's truth. The table is
+partitioned by day on `timestamp` and clustered on `project`; every query bounds the
+one and filters the other, and a dry run prices it before it runs.
+
+Credentials come from Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`
+or `gcloud auth application-default login`); they are never stored or logged, and every
+error message leaving this module passes through `redact`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow as pa
+from google.api_core import exceptions as google_errors
+from google.auth import exceptions as auth_errors
+from google.cloud import bigquery
+
+from uptake.errors import BudgetExceededError, SourceError
+from uptake.secrets import redact
+from uptake.study import normalize_project
+
+SOURCE = "bigquery_pypi"
+TABLE = "bigquery-public-data.pypi.file_downloads"
+EARLIEST_MONTH = date(2016, 1, 1)  # the BigQuery table starts in 2016
+DEFAULT_CAP = 10**12  # 1 TB, BigQuery's monthly free tier: one job never bills past it
+# A month is final once a load ran this many days after it ended: rows reach the table late.
+SETTLE_DAYS = 3
+# Installers that replicate PyPI rather than install from it; pypistats.org drops exactly
+# these. Other mirroring tools (Nexus, pep381client) are not in its list, so not here.
+MIRROR_INSTALLERS = ("bandersnatch", "z3c.pypimirror", "Artifactory", "devpi")
+
+SCHEMA = pa.schema(
+    [
+        ("month", pa.date32()),
+        ("project", pa.string()),
+        ("installer", pa.string()),
+        ("is_ci", pa.bool_()),
+        ("downloads", pa.int64()),
+        ("days_covered", pa.int32()),
+    ]
+)
+
+_QUERY = """
+SELECT
+  DATE_TRUNC(DATE(timestamp), MONTH) AS month,
+  project,
+  COALESCE(details.installer.name, '') AS installer,
+  COALESCE(details.ci, FALSE) AS is_ci,
+  COUNT(*) AS downloads,
+  COUNT(DISTINCT DATE(timestamp)) AS days_covered
+FROM `bigquery-public-data.pypi.file_downloads`
+WHERE timestamp >= TIMESTAMP(@first_month)
+  AND timestamp < TIMESTAMP(@end_exclusive)
+  AND project IN UNNEST(@projects)
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4
+"""
+
+
+def make_client(project: str | None = None) -> bigquery.Client:
+    """A BigQuery client on Application Default Credentials; `project` is billed."""
+    with _google_errors(
+        "could not create a BigQuery client (check Application Default Credentials)"
+    ):
+        return bigquery.Client(project=project)
+
+
+def monthly_downloads_query(
+    projects: Iterable[str], first_month: date, end_exclusive: date
+) -> tuple[str, list]:
+    """The SQL and its query parameters; user values travel only as parameters."""
+    parameters = [
+        bigquery.ArrayQueryParameter("projects", "STRING", list(projects)),
+        bigquery.ScalarQueryParameter("first_month", "DATE", first_month),
+        bigquery.ScalarQueryParameter("end_exclusive", "DATE", end_exclusive),
+    ]
+    return _QUERY, parameters
+
+
+def months_to_load(
+    con, projects: Iterable[str], today: date, *, earliest: date = EARLIEST_MONTH
+) -> tuple[date, date]:
+    """[first_month, end_exclusive): from the first month not final for every project
+    to the end of the current month, which is always refreshed (so never empty).
+
+    A month is final for a project when a succeeded load covered both, as of a day at
+    least SETTLE_DAYS after the month ended. The journal, not the raw rows, decides: a
+    project with no downloads in a month (before its first release) has no rows for it.
+    """
+    current = _month_start(today)
+    final = _final_months(con, sorted(set(projects)))
+    month = min(_month_start(earliest), current)
+    while month < current and month in final:
+        month = _next_month(month)
+    return month, _next_month(current)
+
+
+def estimate_bytes(client, sql: str, params: list) -> int:
+    """Bytes the query would scan, from a free dry run (an upper bound on clustered tables)."""
+    config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False, query_parameters=params)
+    with _google_errors("the BigQuery dry run failed"):
+        job = client.query(sql, job_config=config)
+    return int(job.total_bytes_processed or 0)
+
+
+def fetch_monthly_downloads(
+    client,
+    projects: Iterable[str],
+    first_month: date,
+    end_exclusive: date,
+    maximum_bytes_billed: int,
+) -> pa.Table:
+    """Price the query with a dry run, refuse it above the cap, else run it capped."""
+    sql, params = monthly_downloads_query(projects, first_month, end_exclusive)
+    estimate = estimate_bytes(client, sql, params)
+    if estimate > maximum_bytes_billed:
+        raise BudgetExceededError(
+            f"BigQuery would scan {_gb(estimate)} for PyPI downloads {first_month} to "
+            f"{end_exclusive}, above the cap of {_gb(maximum_bytes_billed)}; raise "
+            f"maximum_bytes_billed to at least {estimate} bytes or load from a later month"
+        )
+    config = bigquery.QueryJobConfig(
+        query_parameters=params, maximum_bytes_billed=maximum_bytes_billed
+    )
+    with _google_errors("the BigQuery query for PyPI downloads failed"):
+        rows = client.query(sql, job_config=config).result()
+        table = _to_arrow(rows)
+    return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+def load_bigquery_downloads(
+    warehouse,
+    client,
+    projects: Iterable[str],
+    *,
+    today: date | None = None,
+    maximum_bytes_billed: int = DEFAULT_CAP,
+    earliest: date = EARLIEST_MONTH,
+) -> dict:
+    """Replace the months not yet final in raw.bigquery_pypi_downloads, in one journaled load."""
+    projects = sorted({normalize_project(p) for p in projects})
+    if not projects:
+        raise SourceError("no PyPI projects to load from BigQuery: the study lists none")
+    today = today or datetime.now(UTC).date()
+    first_month, end = months_to_load(warehouse.con, projects, today, earliest=earliest)
+    parameters = {
+        "projects": projects,
+        "first_month": first_month.isoformat(),
+        "end": end.isoformat(),
+        "as_of": today.isoformat(),
+        "maximum_bytes_billed": maximum_bytes_billed,
+    }
+    with warehouse.load(SOURCE, parameters) as load:
+        table = fetch_monthly_downloads(client, projects, first_month, end, maximum_bytes_billed)
+        _replace_months(warehouse.con, table, projects, first_month, end, load.load_id)
+        load.rows_loaded = table.num_rows
+    return {
+        **load.summary(),
+        "projects": projects,
+        "first_month": first_month,
+        "end": end,
+        "rows_loaded": load.rows_loaded,
+    }
+
+
+def _replace_months(con, table: pa.Table, projects, first_month, end, load_id) -> None:
+    con.execute(
+        "delete from raw.bigquery_pypi_downloads"
+        " where month >= ? and month < ? and list_contains(?, project)",
+        [first_month, end, projects],
+    )
+    con.register("bigquery_pypi_batch", table)
+    try:
+        con.execute(
+            "insert into raw.bigquery_pypi_downloads"
+            " select month, project, installer, is_ci, downloads, days_covered, ?, ?"
+            " from bigquery_pypi_batch",
+            [load_id, datetime.now(UTC).replace(tzinfo=None)],
+        )
+    finally:
+        con.unregister("bigquery_pypi_batch")
+
+
+def _final_months(con, projects: list[str]) -> set[date]:
+    """Months final for every one of `projects`, according to the load journal."""
+    loads = con.execute(
+        "select parameters from meta.loads where source = ? and status = 'succeeded'", [SOURCE]
+    ).fetchall()
+    final: dict[str, set[date]] = {p: set() for p in projects}
+    for (text,) in loads:
+        loaded = json.loads(text)
+        if not {"as_of", "first_month", "end", "projects"} <= loaded.keys():
+            continue  # not a load this module wrote
+        as_of = date.fromisoformat(loaded["as_of"])
+        for month in _months(
+            date.fromisoformat(loaded["first_month"]), date.fromisoformat(loaded["end"])
+        ):
+            if as_of >= _next_month(month) + timedelta(days=SETTLE_DAYS):
+                for project in set(loaded["projects"]) & final.keys():
+                    final[project].add(month)
+    return set.intersection(*final.values()) if final else set()
+
+
+def _to_arrow(rows) -> pa.Table:
+    if hasattr(rows, "to_arrow"):
+        # The Storage Read API needs another permission and package; results are small.
+        return rows.to_arrow(create_bqstorage_client=False)
+    return pa.Table.from_pylist([dict(row.items()) for row in rows], schema=SCHEMA)
+
+
+@contextmanager
+def _google_errors(doing: str) -> Iterator[None]:
+    """Google failures become one redacted line; the chained traceback could leak secrets."""
+    try:
+        yield
+    except (google_errors.GoogleAPIError, auth_errors.GoogleAuthError) as exc:
+        # Redact before folding lines: a private key spans lines and must match verbatim.
+        detail = " ".join(redact(str(exc)).split())
+        raise SourceError(f"{doing}: {type(exc).__name__}: {detail}") from None
+
+
+def _gb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:,.1f} GB"
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _months(first: date, end_exclusive: date) -> Iterator[date]:
+    month = _month_start(first)
+    while month < end_exclusive:
+        yield month
+        month = _next_month(month)
