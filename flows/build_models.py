@@ -24,12 +24,17 @@ def build(db: str | None, study: str | None) -> dict:
 def build_models(db: str | None = None, study: str | None = None) -> dict:
     """Sync the study into meta, build every model, run every data test."""
     result = build(db, study)
-    get_run_logger().info("built %d models, %d data tests passed", len(result["built"]), len(result["tests_passed"]))
+    get_run_logger().info(
+        "built %d models, %d data tests passed", len(result["built"]), len(result["tests_passed"])
+    )
     create_markdown_artifact(
         key="build-models",
         markdown="\n".join(
-            ["# Models built", *[f"- `{name}`" for name in result["built"]],
-             f"\n{len(result['tests_passed'])} data tests passed."]
+            [
+                "# Models built",
+                *[f"- `{name}`" for name in result["built"]],
+                f"\n{len(result['tests_passed'])} data tests passed.",
+            ]
         ),
         description="SQL models built by uptake",
     )

@@ -25,7 +25,9 @@ DEFAULT_BYTES_CAP = 1_000_000_000_000  # 1 TB: about one 30-day scan of every pr
 @task(cache_policy=NO_CACHE)
 def read_local_snapshots(paths: list[str]) -> tuple[list, list]:
     failures: list[tuple[str, str]] = []
-    files = list(top_pypi.read_snapshot_files(paths, lambda item, reason: failures.append((item, reason))))
+    files = list(
+        top_pypi.read_snapshot_files(paths, lambda item, reason: failures.append((item, reason)))
+    )
     return files, failures
 
 
@@ -33,7 +35,9 @@ def read_local_snapshots(paths: list[str]) -> tuple[list, list]:
 @task(retries=3, retry_delay_seconds=[5, 30, 120], cache_policy=NO_CACHE)
 def download_snapshot(url: str) -> top_pypi.SnapshotFile:
     failures: list[tuple[str, str]] = []
-    files = list(top_pypi.read_snapshot_files([url], lambda item, reason: failures.append((item, reason))))
+    files = list(
+        top_pypi.read_snapshot_files([url], lambda item, reason: failures.append((item, reason)))
+    )
     if failures:
         raise OSError(failures[0][1])
     return files[0]
@@ -42,7 +46,9 @@ def download_snapshot(url: str) -> top_pypi.SnapshotFile:
 @task(cache_policy=NO_CACHE)
 def load_snapshots(db: str | None, files: list, failures: list, parameters: dict) -> dict:
     with Warehouse.open(db) as warehouse:
-        return top_pypi.load_snapshot_files(warehouse, files, parameters=parameters, read_failures=failures)
+        return top_pypi.load_snapshot_files(
+            warehouse, files, parameters=parameters, read_failures=failures
+        )
 
 
 @task(cache_policy=NO_CACHE)
@@ -128,7 +134,10 @@ def pypi_downloads(
             summary = load_pypistats(db, projects, pypistats_url)
     logger.info(
         "%s: %s rows loaded, %s items skipped, %s rejected",
-        source, summary.get("rows"), summary.get("skipped"), summary.get("rejected"),
+        source,
+        summary.get("rows"),
+        summary.get("skipped"),
+        summary.get("rejected"),
     )
     publish_load_summary(source, summary)
     return summary
@@ -137,4 +146,6 @@ def pypi_downloads(
 if __name__ == "__main__":
     import sys
 
-    pypi_downloads(source="top_pypi", locations=sys.argv[1:] or ["../shared/data/top-pypi-packages"])
+    pypi_downloads(
+        source="top_pypi", locations=sys.argv[1:] or ["../shared/data/top-pypi-packages"]
+    )

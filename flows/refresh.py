@@ -25,7 +25,11 @@ def refresh(
     loads, failures = {}, {}
     for source in sources:
         state = pypi_downloads(
-            source=source, locations=locations, db=db, study=study, pypistats_url=pypistats_url,
+            source=source,
+            locations=locations,
+            db=db,
+            study=study,
+            pypistats_url=pypistats_url,
             return_state=True,
         )
         if state.is_completed():

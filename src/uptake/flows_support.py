@@ -20,7 +20,9 @@ def load_summary_markdown(source: str, summary: dict) -> str:
     rejects = summary.get("rejects") or []
     if rejects:
         lines += ["", "## Rejected", "", "| item | reason |", "|---|---|"]
-        lines += [f"| {_cell(item)} | {_cell(reason)} |" for item, reason in rejects[:MAX_REJECTS_LISTED]]
+        lines += [
+            f"| {_cell(item)} | {_cell(reason)} |" for item, reason in rejects[:MAX_REJECTS_LISTED]
+        ]
         if len(rejects) > MAX_REJECTS_LISTED:
             lines.append(f"\n…and {len(rejects) - MAX_REJECTS_LISTED} more in meta.rejects.")
     return redact("\n".join(lines))

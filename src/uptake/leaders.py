@@ -25,7 +25,9 @@ def leader_lines(con: duckdb.DuckDBPyConnection, segment: str) -> list[str]:
         if leader is None:
             text = f"no technology above one half in {latest:%Y-%m}"
         elif status == "led throughout":
-            text = f"{label} has led throughout, since {first:%Y-%m} ({share:.1%} in {latest:%Y-%m})"
+            text = (
+                f"{label} has led throughout, since {first:%Y-%m} ({share:.1%} in {latest:%Y-%m})"
+            )
         else:
             text = f"{label} leads since {since:%Y-%m} ({share:.1%} in {latest:%Y-%m})"
         lines.append(f"  {rivalry.ljust(width)}  {text}")

@@ -53,20 +53,27 @@ def discover_models(root: Path | None = None) -> list[Model]:
     """Every model and data test under `root`, models in build order, then tests."""
     root = root or sql_directory()
     if not root.is_dir():
-        raise ModelError(f"no SQL models at {root}; set UPTAKE_SQL_DIR to the project's sql/ folder")
+        raise ModelError(
+            f"no SQL models at {root}; set UPTAKE_SQL_DIR to the project's sql/ folder"
+        )
     models = {}
     for schema, kind in MODEL_SCHEMAS.items():
         for path in sorted((root / schema).glob("*.sql")):
             model = _read_model(path, f"{schema}.{path.stem}", kind)
             models[model.name] = model
-    tests = [_read_model(path, f"tests.{path.stem}", "test") for path in sorted((root / "tests").glob("*.sql"))]
+    tests = [
+        _read_model(path, f"tests.{path.stem}", "test")
+        for path in sorted((root / "tests").glob("*.sql"))
+    ]
     ordered = _build_order(models)
     for test in tests:
         _check_references(test, models)
     return ordered + tests
 
 
-def build_models(con: duckdb.DuckDBPyConnection, root: Path | None = None, *, on_step=None) -> BuildResult:
+def build_models(
+    con: duckdb.DuckDBPyConnection, root: Path | None = None, *, on_step=None
+) -> BuildResult:
     """Build every model and run every data test in one transaction."""
     steps = discover_models(root)
     built, passed = [], []
@@ -102,10 +109,14 @@ def _run_test(con, model: Model) -> None:
         rows = cursor.fetchmany(MAX_OFFENDING_ROWS_SHOWN + 1)
         columns = [d[0] for d in cursor.description]
     except duckdb.Error as exc:
-        raise ModelError(f"data test {model.name} ({model.path}) could not run: {_first_line(exc)}") from None
+        raise ModelError(
+            f"data test {model.name} ({model.path}) could not run: {_first_line(exc)}"
+        ) from None
     if rows:
-        shown = "\n".join("  " + ", ".join(f"{c}={v!r}" for c, v in zip(columns, row, strict=True))
-                          for row in rows[:MAX_OFFENDING_ROWS_SHOWN])
+        shown = "\n".join(
+            "  " + ", ".join(f"{c}={v!r}" for c, v in zip(columns, row, strict=True))
+            for row in rows[:MAX_OFFENDING_ROWS_SHOWN]
+        )
         more = " (and more)" if len(rows) > MAX_OFFENDING_ROWS_SHOWN else ""
         raise ModelError(
             f"data test {model.name} failed ({model.path}): {model.description or 'offending rows'}; "
@@ -155,7 +166,9 @@ def _check_references(model: Model, models: dict[str, Model]) -> None:
     for reference in model.references:
         schema = reference.split(".")[0]
         if schema in MODEL_SCHEMAS and reference not in models:
-            raise ModelError(f"{model.path}: references {reference}, which no file in sql/{schema}/ defines")
+            raise ModelError(
+                f"{model.path}: references {reference}, which no file in sql/{schema}/ defines"
+            )
 
 
 def _build_order(models: dict[str, Model]) -> list[Model]:
@@ -166,7 +179,9 @@ def _build_order(models: dict[str, Model]) -> list[Model]:
     try:
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
-        raise ModelError(f"models reference each other in a cycle: {' -> '.join(exc.args[1])}") from None
+        raise ModelError(
+            f"models reference each other in a cycle: {' -> '.join(exc.args[1])}"
+        ) from None
     return [models[name] for name in order]
 
 

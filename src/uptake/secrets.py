@@ -11,7 +11,9 @@ import os
 import re
 
 SECRET_ENV_VARS = ("GITHUB_TOKEN", "GH_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS_JSON", "HF_TOKEN")
-_TOKEN_SHAPES = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|ya29\.[\w-]{20,})")
+_TOKEN_SHAPES = re.compile(
+    r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|ya29\.[\w-]{20,})"
+)
 
 
 def redact(text: str) -> str:

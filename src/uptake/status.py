@@ -27,18 +27,24 @@ def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
             """
         ).fetchall()
     }
-    rejects_total = dict(con.execute("select source, count(*) from meta.rejects group by source").fetchall())
+    rejects_total = dict(
+        con.execute("select source, count(*) from meta.rejects group by source").fetchall()
+    )
     report = []
     for source in sorted(set(SOURCE_TABLES) | set(journal)):
         table = SOURCE_TABLES.get(source)
         rows = con.execute(f"select count(*) from {table}").fetchone()[0] if table else None  # noqa: S608
         _, last_success, last_status, rejects_last = journal.get(source, (source, None, "never", 0))
-        report.append({
-            "source": source,
-            "rows": rows,
-            "last_success": last_success.strftime("%Y-%m-%d %H:%M:%S") if last_success else "never",
-            "last_load": last_status,
-            "rejects_last_load": rejects_last,
-            "rejects_total": rejects_total.get(source, 0),
-        })
+        report.append(
+            {
+                "source": source,
+                "rows": rows,
+                "last_success": last_success.strftime("%Y-%m-%d %H:%M:%S")
+                if last_success
+                else "never",
+                "last_load": last_status,
+                "rejects_last_load": rejects_last,
+                "rejects_total": rejects_total.get(source, 0),
+            }
+        )
     return report

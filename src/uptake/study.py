@@ -108,7 +108,9 @@ class _StudyValidator:
         """The 1-based line of `key` inside `[table]` (or of the table header itself)."""
         start = 0
         if table is not None:
-            header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
+            header = re.compile(
+                r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]"
+            )
             for number, text in enumerate(self.lines):
                 if header.match(text):
                     start = number
@@ -130,7 +132,10 @@ class _StudyValidator:
     def validate(self, document: dict) -> Study:
         for key in document:
             if key not in TOP_LEVEL_KEYS:
-                self.fail(f"unknown top-level key '{key}' (expected one of: study, technologies, rivalries)", key=key)
+                self.fail(
+                    f"unknown top-level key '{key}' (expected one of: study, technologies, rivalries)",
+                    key=key,
+                )
         meta = document.get("study", {})
         if not isinstance(meta, dict):
             self.fail("'study' must be a table", key="study")
@@ -146,7 +151,10 @@ class _StudyValidator:
         for tech_id, spec in raw.items():
             table = f"technologies.{tech_id}"
             if not ID_PATTERN.match(tech_id):
-                self.fail(f"technology id '{tech_id}' must be lower-case letters, digits, '-', '_' or '.'", table)
+                self.fail(
+                    f"technology id '{tech_id}' must be lower-case letters, digits, '-', '_' or '.'",
+                    table,
+                )
             if not isinstance(spec, dict):
                 self.fail(f"'{table}' must be a table", table)
             for key in spec:
@@ -156,8 +164,12 @@ class _StudyValidator:
             lists = {}
             for key in TECHNOLOGY_LISTS:
                 value = spec.get(key, [])
-                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                    self.fail(f"'{key}' in [{table}] must be a list of non-empty strings", table, key)
+                if not isinstance(value, list) or not all(
+                    isinstance(v, str) and v.strip() for v in value
+                ):
+                    self.fail(
+                        f"'{key}' in [{table}] must be a list of non-empty strings", table, key
+                    )
                 lists[key] = tuple(v.strip() for v in value)
             label = spec.get("label", tech_id)
             if not isinstance(label, str):
@@ -172,19 +184,32 @@ class _StudyValidator:
         for rivalry_id, spec in raw.items():
             table = f"rivalries.{rivalry_id}"
             if not ID_PATTERN.match(rivalry_id):
-                self.fail(f"rivalry id '{rivalry_id}' must be lower-case letters, digits, '-', '_' or '.'", table)
+                self.fail(
+                    f"rivalry id '{rivalry_id}' must be lower-case letters, digits, '-', '_' or '.'",
+                    table,
+                )
             if not isinstance(spec, dict):
                 self.fail(f"'{table}' must be a table", table)
             for key in spec:
                 if key not in RIVALRY_KEYS:
-                    self.fail(f"unknown key '{key}' in [{table}]{_closest(key, RIVALRY_KEYS)}", table, key)
+                    self.fail(
+                        f"unknown key '{key}' in [{table}]{_closest(key, RIVALRY_KEYS)}", table, key
+                    )
             members = spec.get("technologies")
             if not isinstance(members, list) or len(members) < 2:
-                self.fail(f"'technologies' in [{table}] must list at least two technology ids", table, "technologies")
+                self.fail(
+                    f"'technologies' in [{table}] must list at least two technology ids",
+                    table,
+                    "technologies",
+                )
             for member in members:
                 if member not in technologies:
                     hint = _closest(str(member), technologies)
-                    self.fail(f"rivalry '{rivalry_id}' names unknown technology '{member}'{hint}", table, "technologies")
+                    self.fail(
+                        f"rivalry '{rivalry_id}' names unknown technology '{member}'{hint}",
+                        table,
+                        "technologies",
+                    )
             if len(set(members)) != len(members):
                 self.fail(f"rivalry '{rivalry_id}' lists a technology twice", table, "technologies")
             rivalries[rivalry_id] = Rivalry(

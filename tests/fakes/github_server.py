@@ -475,7 +475,9 @@ class FakeGitHub:
                 limit = 30 if authorization else 10
             else:
                 limit = self.authenticated_limit if authorization else self.anonymous_limit
-            bucket = self._buckets[key] = _Bucket(limit, now + (60 if resource == "search" else 3600))
+            bucket = self._buckets[key] = _Bucket(
+                limit, now + (60 if resource == "search" else 3600)
+            )
         return bucket
 
     @staticmethod
@@ -522,53 +524,61 @@ class FakeGitHub:
     def _repo_answer(self, repo: FakeRepo, params):
         api = self._api(repo)
         html = f"https://github.com/{repo.full_name}"
-        return 200, {}, {
-            "id": repo.id,
-            "node_id": f"R_{repo.id}",
-            "name": repo.name,
-            "full_name": repo.full_name,
-            "private": False,
-            "owner": {
-                "login": repo.owner,
-                "id": 1000 + repo.id,
-                "node_id": f"U_{repo.owner}",
-                "type": repo.owner_type,
-                "site_admin": False,
-                "url": f"{self.base_url}/users/{repo.owner}",
-                "html_url": f"https://github.com/{repo.owner}",
+        return (
+            200,
+            {},
+            {
+                "id": repo.id,
+                "node_id": f"R_{repo.id}",
+                "name": repo.name,
+                "full_name": repo.full_name,
+                "private": False,
+                "owner": {
+                    "login": repo.owner,
+                    "id": 1000 + repo.id,
+                    "node_id": f"U_{repo.owner}",
+                    "type": repo.owner_type,
+                    "site_admin": False,
+                    "url": f"{self.base_url}/users/{repo.owner}",
+                    "html_url": f"https://github.com/{repo.owner}",
+                },
+                "html_url": html,
+                "description": repo.description,
+                "fork": repo.fork,
+                "url": api,
+                "commits_url": f"{api}/commits{{/sha}}",
+                "contents_url": f"{api}/contents/{{+path}}",
+                "git_commits_url": f"{api}/git/commits{{/sha}}",
+                "trees_url": f"{api}/git/trees{{/sha}}",
+                "blobs_url": f"{api}/git/blobs{{/sha}}",
+                "clone_url": f"{html}.git",
+                "created_at": _iso(repo.created_at),
+                "updated_at": _iso(repo.pushed_at),
+                "pushed_at": _iso(repo.pushed_at),
+                "size": sum(len(b) for b in repo.blobs.values()) // 1024,
+                "stargazers_count": repo.stargazers_count,
+                "watchers_count": repo.stargazers_count,
+                "watchers": repo.stargazers_count,
+                "language": repo.language,
+                "forks_count": 0,
+                "forks": 0,
+                "open_issues_count": 0,
+                "open_issues": 0,
+                "archived": repo.archived,
+                "disabled": False,
+                "topics": repo.topics,
+                "visibility": "public",
+                "default_branch": repo.default_branch,
             },
-            "html_url": html,
-            "description": repo.description,
-            "fork": repo.fork,
-            "url": api,
-            "commits_url": f"{api}/commits{{/sha}}",
-            "contents_url": f"{api}/contents/{{+path}}",
-            "git_commits_url": f"{api}/git/commits{{/sha}}",
-            "trees_url": f"{api}/git/trees{{/sha}}",
-            "blobs_url": f"{api}/git/blobs{{/sha}}",
-            "clone_url": f"{html}.git",
-            "created_at": _iso(repo.created_at),
-            "updated_at": _iso(repo.pushed_at),
-            "pushed_at": _iso(repo.pushed_at),
-            "size": sum(len(b) for b in repo.blobs.values()) // 1024,
-            "stargazers_count": repo.stargazers_count,
-            "watchers_count": repo.stargazers_count,
-            "watchers": repo.stargazers_count,
-            "language": repo.language,
-            "forks_count": 0,
-            "forks": 0,
-            "open_issues_count": 0,
-            "open_issues": 0,
-            "archived": repo.archived,
-            "disabled": False,
-            "topics": repo.topics,
-            "visibility": "public",
-            "default_branch": repo.default_branch,
-        }
+        )
 
     def _commit_json(self, repo: FakeRepo, commit: FakeCommit, *, with_files: bool = False):
         api = self._api(repo)
-        person = {"name": commit.author_name, "email": commit.author_email, "date": _iso(commit.date)}
+        person = {
+            "name": commit.author_name,
+            "email": commit.author_email,
+            "date": _iso(commit.date),
+        }
         answer = {
             "sha": commit.sha,
             "node_id": f"C_{commit.sha[:12]}",
@@ -672,29 +682,46 @@ class FakeGitHub:
     def _commit_answer(self, repo: FakeRepo, params, ref: str):
         commit = repo.resolve(ref)
         if commit is None:
-            return 422, {}, {"message": f"No commit found for SHA: {ref}", "documentation_url": DOCS}
+            return (
+                422,
+                {},
+                {"message": f"No commit found for SHA: {ref}", "documentation_url": DOCS},
+            )
         return 200, {}, self._commit_json(repo, commit, with_files=True)
 
     def _git_commit_answer(self, repo: FakeRepo, params, ref: str):
         commit = repo.resolve(ref)
         if commit is None or commit.sha != ref.lower():
             return 404, {}, _not_found()
-        return 200, {}, self._commit_json(repo, commit)["commit"] | {
-            "sha": commit.sha,
-            "node_id": f"C_{commit.sha[:12]}",
-            "parents": self._commit_json(repo, commit)["parents"],
-        }
+        return (
+            200,
+            {},
+            self._commit_json(repo, commit)["commit"]
+            | {
+                "sha": commit.sha,
+                "node_id": f"C_{commit.sha[:12]}",
+                "parents": self._commit_json(repo, commit)["parents"],
+            },
+        )
 
     def _contents_answer(self, repo: FakeRepo, params, path: str | None = None):
         ref = params.get("ref")
         commit = repo.resolve(ref)
         if commit is None:
-            message = "This repository is empty." if not repo.commits else f"No commit found for the ref {ref}"
+            message = (
+                "This repository is empty."
+                if not repo.commits
+                else f"No commit found for the ref {ref}"
+            )
             return 404, {}, {"message": message, "documentation_url": DOCS, "status": "404"}
         path = (path or "").strip("/")
         ref_name = ref or repo.default_branch
         if path in commit.files:
-            return 200, {}, self._content_json(repo, path, commit.files[path], ref_name, inline=True)
+            return (
+                200,
+                {},
+                self._content_json(repo, path, commit.files[path], ref_name, inline=True),
+            )
         prefix = f"{path}/" if path else ""
         children: dict[str, bytes | None] = {}
         for file_path, content in commit.files.items():
@@ -769,14 +796,18 @@ class FakeGitHub:
         content = repo.blobs.get(sha.lower())
         if content is None:
             return 404, {}, _not_found()
-        return 200, {}, {
-            "sha": sha.lower(),
-            "node_id": f"B_{sha[:12]}",
-            "size": len(content),
-            "url": f"{self._api(repo)}/git/blobs/{sha.lower()}",
-            "content": _base64_lines(content),
-            "encoding": "base64",
-        }
+        return (
+            200,
+            {},
+            {
+                "sha": sha.lower(),
+                "node_id": f"B_{sha[:12]}",
+                "size": len(content),
+                "url": f"{self._api(repo)}/git/blobs/{sha.lower()}",
+                "content": _base64_lines(content),
+                "encoding": "base64",
+            },
+        )
 
     def _tree_answer(self, repo: FakeRepo, params, ref: str):
         if ref.lower() in repo.trees:
@@ -792,22 +823,26 @@ class FakeGitHub:
         if truncated:
             entries = entries[: self.tree_entry_limit]
         api = self._api(repo)
-        return 200, {}, {
-            "sha": root,
-            "url": f"{api}/git/trees/{root}",
-            "tree": [
-                {
-                    "path": path,
-                    "mode": entry.mode,
-                    "type": entry.type,
-                    "sha": entry.sha,
-                    **({"size": entry.size} if entry.type == "blob" else {}),
-                    "url": f"{api}/git/{'blobs' if entry.type == 'blob' else 'trees'}/{entry.sha}",
-                }
-                for path, entry in entries
-            ],
-            "truncated": truncated,
-        }
+        return (
+            200,
+            {},
+            {
+                "sha": root,
+                "url": f"{api}/git/trees/{root}",
+                "tree": [
+                    {
+                        "path": path,
+                        "mode": entry.mode,
+                        "type": entry.type,
+                        "sha": entry.sha,
+                        **({"size": entry.size} if entry.type == "blob" else {}),
+                        "url": f"{api}/git/{'blobs' if entry.type == 'blob' else 'trees'}/{entry.sha}",
+                    }
+                    for path, entry in entries
+                ],
+                "truncated": truncated,
+            },
+        )
 
     def _walk_tree(self, repo: FakeRepo, sha: str, prefix: str, recursive: bool) -> Iterator:
         for entry in repo.trees[sha]:
@@ -818,9 +853,7 @@ class FakeGitHub:
 
     def _rate_limit_json(self, authorization: str | None):
         with self._lock:
-            resources = {
-                name: self._bucket(authorization, name) for name in ("core", "search")
-            }
+            resources = {name: self._bucket(authorization, name) for name in ("core", "search")}
         shaped = {
             name: {
                 "limit": b.limit,

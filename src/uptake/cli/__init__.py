@@ -21,12 +21,26 @@ class UptakeGroup(click.Group):
 
 
 @click.group(cls=UptakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="UPTAKE_DB", type=click.Path(dir_okay=False),
-              help="Warehouse file (default: $UPTAKE_DB, else data/uptake.duckdb).")
-@click.option("--study", "study_path", type=click.Path(dir_okay=False),
-              help="Study file (default: ./study.toml, else the bundled study).")
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for a warehouse another process holds.")
+@click.option(
+    "--db",
+    envvar="UPTAKE_DB",
+    type=click.Path(dir_okay=False),
+    help="Warehouse file (default: $UPTAKE_DB, else data/uptake.duckdb).",
+)
+@click.option(
+    "--study",
+    "study_path",
+    type=click.Path(dir_okay=False),
+    help="Study file (default: ./study.toml, else the bundled study).",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a warehouse another process holds.",
+)
 @click.version_option(package_name="uptake")
 @click.pass_context
 def cli(ctx, db, study_path, wait_seconds):
@@ -37,6 +51,7 @@ def cli(ctx, db, study_path, wait_seconds):
         uptake demo
     """
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     ctx.obj = {"db": db, "study": study_path, "wait": wait_seconds}
 
 

@@ -32,12 +32,20 @@ def status(settings):
     click.echo(format_table(columns, [tuple(r[c] for c in columns) for r in report]), nl=False)
     failed = [r["source"] for r in report if r["last_load"] == "failed"]
     if failed:
-        raise click.ClickException(f"latest load failed for: {', '.join(failed)} (see meta.loads.error)")
+        raise click.ClickException(
+            f"latest load failed for: {', '.join(failed)} (see meta.loads.error)"
+        )
 
 
 @click.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @click.pass_obj
 def sql(settings, query, fmt):
     """Run a read-only SQL query on the warehouse.

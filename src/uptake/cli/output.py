@@ -17,7 +17,14 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         writer.writerows(rows)
         return buffer.getvalue()
     if fmt == "json":
-        return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=_json_value, indent=2) + "\n"
+        return (
+            json.dumps(
+                [dict(zip(columns, row, strict=True)) for row in rows],
+                default=_json_value,
+                indent=2,
+            )
+            + "\n"
+        )
     return format_table(columns, rows)
 
 
@@ -25,11 +32,18 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
     """A plain aligned table: numbers right, text left, like sqlite-utils' default."""
     cells = [[_text(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(row[i], int | float | decimal.Decimal) or row[i] is None for row in rows) and rows
-               for i in range(len(columns))]
+    numeric = [
+        all(isinstance(row[i], int | float | decimal.Decimal) or row[i] is None for row in rows)
+        and rows
+        for i in range(len(columns))
+    ]
+
     def line(values):
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
     out = [line(columns), line(["-" * w for w in widths])]
     out.extend(line(r) for r in cells)
     return "\n".join(out) + "\n"

@@ -30,7 +30,9 @@ def _run_refresh(settings: dict, sources: list[str], locations: list[str]) -> di
     refresh_flow = load_flow("refresh", "refresh")
     # Waiting for a lock happens here, once, rather than in every task.
     Warehouse.open(settings["db"], wait_seconds=settings["wait"]).close()
-    return refresh_flow(sources=sources, locations=locations or None, db=settings["db"], study=settings["study"])
+    return refresh_flow(
+        sources=sources, locations=locations or None, db=settings["db"], study=settings["study"]
+    )
 
 
 def _report_loads(result: dict) -> None:
@@ -44,7 +46,9 @@ def _report_loads(result: dict) -> None:
     for source, message in result["failures"].items():
         click.secho(f"  {source} failed: {message}", err=True, fg="red")
     models = result["models"]
-    _progress(f"  built {len(models['built'])} models; {len(models['tests_passed'])} data tests passed")
+    _progress(
+        f"  built {len(models['built'])} models; {len(models['tests_passed'])} data tests passed"
+    )
 
 
 def _print_leaders(settings: dict) -> None:
@@ -76,8 +80,13 @@ def demo(settings):
 
 @click.command()
 @click.argument("locations", nargs=-1)
-@click.option("--source", "sources", multiple=True, type=click.Choice(DOWNLOAD_SOURCES),
-              help="Source to load (repeatable). Default: top_pypi.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(DOWNLOAD_SOURCES),
+    help="Source to load (repeatable). Default: top_pypi.",
+)
 @click.pass_obj
 def refresh(settings, locations, sources):
     """Load download sources into the warehouse, then rebuild the models.
@@ -96,7 +105,9 @@ def refresh(settings, locations, sources):
     _report_loads(result)
     _print_leaders(settings)
     if result["failures"]:
-        raise click.ClickException(f"{len(result['failures'])} source(s) failed; see above and `uptake status`")
+        raise click.ClickException(
+            f"{len(result['failures'])} source(s) failed; see above and `uptake status`"
+        )
 
 
 @click.command()
@@ -120,8 +131,12 @@ def build(settings):
 
 @click.command()
 @click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="Where to write (default: the file bundled with uptake).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write (default: the file bundled with uptake).",
+)
 @click.pass_obj
 def figures(settings, snapshots, output):
     """Regenerate the bundled demo figures from top-PyPI snapshot files.
@@ -138,10 +153,14 @@ def figures(settings, snapshots, output):
 
     study = load_study(settings["study"])
     destination = Path(output) if output else bundled_figures.bundled_figures_path()
-    with tempfile.TemporaryDirectory() as scratch, Warehouse.open(Path(scratch) / "figures.duckdb") as warehouse:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        Warehouse.open(Path(scratch) / "figures.duckdb") as warehouse,
+    ):
         failures: list[tuple[str, str]] = []
         files = top_pypi.read_snapshot_files(
-            top_pypi.snapshot_locations(snapshots), lambda item, reason: failures.append((item, reason))
+            top_pypi.snapshot_locations(snapshots),
+            lambda item, reason: failures.append((item, reason)),
         )
         loaded = top_pypi.load_snapshot_files(warehouse, files, read_failures=failures)
         for item, reason in loaded["rejects"]:

@@ -53,7 +53,9 @@ def export_figures(warehouse: Warehouse, projects: list[str], destination: Path)
     ).fetchall()
     by_snapshot: dict[str, list] = {}
     for snapshot_at, project, count in rows:
-        by_snapshot.setdefault(snapshot_at, []).append({"project": project, "download_count": count})
+        by_snapshot.setdefault(snapshot_at, []).append(
+            {"project": project, "download_count": count}
+        )
     document = {
         "attribution": ATTRIBUTION,
         "projects": sorted(projects),
@@ -83,13 +85,19 @@ def load_bundled_figures(warehouse: Warehouse, path: Path | None = None) -> dict
         document = json.loads(gzip.decompress(path.read_bytes()))
         snapshots = document["snapshots"]
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        raise SourceError(f"bundled figures {path} are unreadable ({exc}); regenerate with `uptake figures`") from None
+        raise SourceError(
+            f"bundled figures {path} are unreadable ({exc}); regenerate with `uptake figures`"
+        ) from None
     con = warehouse.con
     with warehouse.load(SOURCE, {"bundled_figures": path.name}) as load:
-        known = {r[0] for r in con.execute("select content_sha256 from raw.top_pypi_snapshots").fetchall()}
+        known = {
+            r[0]
+            for r in con.execute("select content_sha256 from raw.top_pypi_snapshots").fetchall()
+        }
         # Never replace a full snapshot by its compact copy.
         full = {
-            r[0] for r in con.execute(
+            r[0]
+            for r in con.execute(
                 "select strftime(snapshot_at, '%Y-%m-%d %H:%M:%S') from raw.top_pypi_snapshots "
                 "where origin not like 'bundled:%'"
             ).fetchall()
@@ -101,8 +109,17 @@ def load_bundled_figures(warehouse: Warehouse, path: Path | None = None) -> dict
                 load.items_skipped += 1
                 continue
             at = snapshot["last_update"]
-            meta.append((at, digest, f"bundled:{path.name}#{at}", snapshot["top_n"], snapshot["cutoff"],
-                         snapshot["data_source"], snapshot["bytes_processed"]))
+            meta.append(
+                (
+                    at,
+                    digest,
+                    f"bundled:{path.name}#{at}",
+                    snapshot["top_n"],
+                    snapshot["cutoff"],
+                    snapshot["data_source"],
+                    snapshot["bytes_processed"],
+                )
+            )
             rows.extend((at, r["project"], r["download_count"]) for r in snapshot["rows"])
         con.execute(
             "create or replace temp table snapshot_meta (snapshot_at timestamp, content_sha256 varchar, "

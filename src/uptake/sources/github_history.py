@@ -131,7 +131,9 @@ def iter_file_history(
         raise ValueError("iter_file_history needs at least one path")
     known = frozenset(known_origins)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
-    caller = _Caller(token=token, sleep=sleep, clock=clock, max_wait=max_wait, max_retries=max_retries)
+    caller = _Caller(
+        token=token, sleep=sleep, clock=clock, max_wait=max_wait, max_retries=max_retries
+    )
 
     gh = github_client(
         token,
@@ -143,12 +145,11 @@ def iter_file_history(
         repo = caller(f"opening GitHub repository {repo_full_name}", gh.get_repo, repo_full_name)
         if repo is _NOT_FOUND:
             raise caller.error(
-                SourceError, f"GitHub repository {repo_full_name} not found at {gh.requester.base_url}"
+                SourceError,
+                f"GitHub repository {repo_full_name} not found at {gh.requester.base_url}",
             )
         history = _list_history(caller, repo, repo_full_name, paths, per_page)
-        log.info(
-            "%s: %d commit(s) touch %s", repo_full_name, len(history), ", ".join(paths)
-        )
+        log.info("%s: %d commit(s) touch %s", repo_full_name, len(history), ", ".join(paths))
         fetched = skipped = 0
         for entry in history:
             candidates = [paths[i] for i in sorted(entry.path_indexes)]
@@ -196,7 +197,9 @@ def _list_history(caller, repo, repo_full_name: str, paths, per_page: int) -> li
                 page_number,
             )
             if page is _NOT_FOUND:
-                raise caller.error(SourceError, f"GitHub: cannot list commits of {repo_full_name}:{path}")
+                raise caller.error(
+                    SourceError, f"GitHub: cannot list commits of {repo_full_name}:{path}"
+                )
             newest_first.extend(page)
             if len(page) < per_page:
                 break
@@ -234,7 +237,9 @@ def _read_file_at(caller, repo, repo_full_name: str, path: str, sha: str) -> byt
     else:
         # Over 1 MB the contents API answers encoding "none" and no content; the blob API
         # serves files up to 100 MB.
-        blob = caller(f"reading blob {content_file.sha} of {where}", repo.get_git_blob, content_file.sha)
+        blob = caller(
+            f"reading blob {content_file.sha} of {where}", repo.get_git_blob, content_file.sha
+        )
         if blob is _NOT_FOUND:
             raise caller.error(SourceError, f"GitHub: blob {content_file.sha} of {where} not found")
         if blob.encoding == "base64":
@@ -311,7 +316,9 @@ class _Caller:
                     else:
                         log.warning(
                             "GitHub rate limit while %s: waiting %.0f s (until %s)",
-                            self.scrub(what), pause, _iso(reset_at),
+                            self.scrub(what),
+                            pause,
+                            _iso(reset_at),
                         )
                         self.waited += pause
                 elif exc.status >= 500 and attempt < self.max_retries:

@@ -79,8 +79,11 @@ def _describe_process(pid: int) -> str:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "unknown program"
-    words = [Path(a.decode(errors="replace")).name if i == 0 else a.decode(errors="replace")
-             for i, a in enumerate(argv) if a]
+    words = [
+        Path(a.decode(errors="replace")).name if i == 0 else a.decode(errors="replace")
+        for i, a in enumerate(argv)
+        if a
+    ]
     # Show the command, not its arguments: those may carry paths or settings nobody asked for.
     interesting = [w for w in words[:4] if not w.startswith("-")]
     return " ".join(interesting) or "unknown program"

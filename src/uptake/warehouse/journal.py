@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -60,10 +61,8 @@ def recorded_load(con: duckdb.DuckDBPyConnection, source: str, parameters: dict)
         con.execute("rollback")
         error = redact(f"{type(exc).__name__}: {exc}")
         load.rows_loaded = 0
-        try:
+        with contextlib.suppress(duckdb.Error):  # the journal must never hide the original error
             _journal(con, load, "failed", error, started_at, time.perf_counter() - clock)
-        except duckdb.Error:
-            pass  # the journal must never hide the original error
         raise
 
 
@@ -75,7 +74,9 @@ def record_reject(con: duckdb.DuckDBPyConnection, source: str, item: str, reason
     )
 
 
-def _journal(con, load: Load, status: str, error: str | None, started_at: datetime, duration: float):
+def _journal(
+    con, load: Load, status: str, error: str | None, started_at: datetime, duration: float
+):
     con.execute(
         "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -30,7 +30,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         "create table if not exists meta.schema_migrations "
         "(version integer primary key, name varchar not null, applied_at timestamp not null)"
     )
-    applied = {row[0] for row in con.execute("select version from meta.schema_migrations").fetchall()}
+    applied = {
+        row[0] for row in con.execute("select version from meta.schema_migrations").fetchall()
+    }
     newly_applied = []
     for version, name, sql in available_migrations():
         if version in applied:
@@ -39,7 +41,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("begin transaction")
             con.execute(sql)
             con.execute(
-                "insert into meta.schema_migrations values (?, ?, now()::timestamp)", [version, name]
+                "insert into meta.schema_migrations values (?, ?, now()::timestamp)",
+                [version, name],
             )
             con.execute("commit")
         except duckdb.Error as exc:
