@@ -11,6 +11,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from uptake.errors import SourceError
 from uptake.flows_support import publish_load_summary
 from uptake.sources import bundled_figures, top_pypi
 from uptake.study import load_study
@@ -63,13 +64,17 @@ def load_history(db: str | None, repo: str, paths: list[str] | None) -> dict:
 
     with Warehouse.open(db) as warehouse:
         known = top_pypi.known_origins(warehouse)
+    files: list[top_pypi.SnapshotFile] = []
     failures: list[tuple[str, str]] = []
-    files = [
-        top_pypi.SnapshotFile(origin=origin, content=content)
-        for origin, content in github_history.iter_file_history(
-            repo, paths or github_history.DEFAULT_SNAPSHOT_PATHS, known_origins=known
-        )
-    ]
+    history = github_history.iter_file_history(
+        repo, paths or github_history.TOP_PYPI_PATHS, known_origins=known
+    )
+    try:
+        for origin, content in history:
+            files.append(top_pypi.SnapshotFile(origin=origin, content=content))
+    except SourceError as exc:
+        # Keep what arrived before a rate limit ran out; the next run resumes after it.
+        failures.append((f"github:{repo}", str(exc)))
     with Warehouse.open(db) as warehouse:
         return top_pypi.load_snapshot_files(
             warehouse, files, parameters={"repo": repo, "paths": paths}, read_failures=failures

@@ -19,6 +19,8 @@ def refresh(
     db: str | None = None,
     study: str | None = None,
     pypistats_url: str | None = None,
+    maximum_bytes_billed: int | None = None,
+    history_repo: str | None = None,
 ) -> dict:
     """Each source loads in its own transaction; a failed source does not stop the others."""
     sources = sources or ["top_pypi"]

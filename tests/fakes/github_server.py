@@ -399,7 +399,12 @@ class FakeGitHub:
         httpd.block_on_close = False  # keep-alive connections must not block stop()
         httpd.fake = self  # type: ignore[attr-defined]
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-github", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-github",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

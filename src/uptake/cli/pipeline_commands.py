@@ -24,14 +24,18 @@ def _progress(message: str) -> None:
     click.secho(message, err=True, fg="cyan")
 
 
-def _run_refresh(settings: dict, sources: list[str], locations: list[str]) -> dict:
+def _run_refresh(settings: dict, sources: list[str], locations: list[str], **options) -> dict:
     from uptake.flow_loader import load_flow
 
     refresh_flow = load_flow("refresh", "refresh")
     # Waiting for a lock happens here, once, rather than in every task.
     Warehouse.open(settings["db"], wait_seconds=settings["wait"]).close()
     return refresh_flow(
-        sources=sources, locations=locations or None, db=settings["db"], study=settings["study"]
+        sources=sources,
+        locations=locations or None,
+        db=settings["db"],
+        study=settings["study"],
+        **options,
     )
 
 
@@ -87,8 +91,22 @@ def demo(settings):
     type=click.Choice(DOWNLOAD_SOURCES),
     help="Source to load (repeatable). Default: top_pypi.",
 )
+@click.option(
+    "--max-bytes-billed",
+    type=int,
+    default=None,
+    help="BigQuery: refuse a job whose dry run estimates more bytes (default 1 TB).",
+)
+@click.option(
+    "--pypistats-url", default=None, help="pypistats API base URL (default: pypistats.org)."
+)
+@click.option(
+    "--history-repo",
+    default=None,
+    help="GitHub repository holding the top-PyPI archive (default hugovk/top-pypi-packages).",
+)
 @click.pass_obj
-def refresh(settings, locations, sources):
+def refresh(settings, locations, sources, max_bytes_billed, pypistats_url, history_repo):
     """Load download sources into the warehouse, then rebuild the models.
 
     LOCATIONS are top-PyPI snapshot files, folders of them, or URLs (for --source top_pypi).
@@ -101,7 +119,14 @@ def refresh(settings, locations, sources):
     if "top_pypi" in sources and not locations:
         raise click.UsageError("--source top_pypi needs LOCATIONS: snapshot files, folders or URLs")
     _progress(f"Refreshing {', '.join(sources)} into {resolve_path(settings['db'])} ...")
-    result = _run_refresh(settings, sources, list(locations))
+    result = _run_refresh(
+        settings,
+        sources,
+        list(locations),
+        maximum_bytes_billed=max_bytes_billed,
+        pypistats_url=pypistats_url,
+        history_repo=history_repo,
+    )
     _report_loads(result)
     _print_leaders(settings)
     if result["failures"]:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import tempfile
 import urllib.request
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,21 +105,26 @@ def load_snapshot_files(
     parsed or lacks a field is rejected with the reason, as is each of `read_failures`
     (items that could not even be read); the rest load.
     """
-    with warehouse.load(SOURCE, parameters or {}) as load, tempfile.TemporaryDirectory() as scratch:
-        for item, reason in read_failures:
-            load.reject(item, reason)
-        known = {
-            row[0]
-            for row in warehouse.con.execute(
-                "select content_sha256 from raw.top_pypi_snapshots"
-            ).fetchall()
-        }
+    files = list(files)  # a lazy reader reports its failures while being consumed
+    load = Load(source=SOURCE, parameters=parameters or {})
+    for item, reason in read_failures:
+        load.reject(item, reason)
+    con = warehouse.con
+    known = {
+        row[0]
+        for row in con.execute("select content_sha256 from raw.top_pypi_snapshots").fetchall()
+    }
+    with tempfile.TemporaryDirectory() as scratch:
         staged = _stage_new_files(files, known, Path(scratch), load)
+        # Parsing happens before the transaction: a file DuckDB cannot read fails its own
+        # statement, which inside a transaction would abort the whole load.
         if staged:
-            _parse_into_temp_table(warehouse.con, staged, load)
-            _validate_parsed(warehouse.con, staged, load)
-            _replace_snapshots(warehouse.con, load)
-        return load.summary()
+            _parse_into_temp_table(con, staged, load)
+        with warehouse.load(SOURCE, load.parameters, load):
+            if staged:
+                _validate_parsed(con, staged, load)
+                _replace_snapshots(con, load)
+    return load.summary()
 
 
 def _stage_new_files(
@@ -149,7 +155,7 @@ def _gzip_problem(content: bytes) -> str | None:
                 inflated += len(chunk)
                 if inflated > MAX_SNAPSHOT_BYTES:
                     return f"gzip inflates past {MAX_SNAPSHOT_BYTES // 2**20} MB: not a snapshot"
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         return f"corrupt gzip: {exc}"
     return None
 
@@ -172,9 +178,8 @@ def _parse_into_temp_table(
         except duckdb.Error as exc:
             snapshot = staged[path]
             problem = _gzip_problem(snapshot.content) if snapshot.is_gzip else None
-            load.reject(
-                snapshot.origin, problem or f"not a snapshot JSON document: {_first_line(exc)}"
-            )
+            detail = _first_line(exc).replace(f'in file "{path}", ', "")[:300]
+            load.reject(snapshot.origin, problem or f"not a snapshot JSON document: {detail}")
 
 
 def _read_json(con, paths: list[str], statement: str) -> None:
@@ -198,6 +203,8 @@ def _validate_parsed(con, staged: dict[str, SnapshotFile], load: Load) -> None:
         """
         select filename,
             case
+                when count(*) over (partition by filename) > 1
+                    then 'not a single snapshot object (a JSON array or several documents)'
                 when last_update is null then 'missing field last_update'
                 when try_cast(last_update as timestamp) is null
                     then 'last_update is not a timestamp: ' || last_update
@@ -210,7 +217,7 @@ def _validate_parsed(con, staged: dict[str, SnapshotFile], load: Load) -> None:
         from temp.parsed_snapshots
         """
     ).fetchall()
-    bad = [(filename, problem) for filename, problem in problems if problem]
+    bad = list(dict.fromkeys((filename, problem) for filename, problem in problems if problem))
     for filename, problem in bad:
         load.reject(staged[filename].origin, problem)
     if bad:

@@ -44,9 +44,9 @@ class Warehouse:
         self.con.close()
 
     @contextmanager
-    def load(self, source: str, parameters: dict) -> Iterator[Load]:
-        with recorded_load(self.con, source, parameters) as load:
-            yield load
+    def load(self, source: str, parameters: dict, load: Load | None = None) -> Iterator[Load]:
+        with recorded_load(self.con, source, parameters, load) as recorded:
+            yield recorded
 
     def reject(self, source: str, item: str, reason: str) -> None:
         record_reject(self.con, source, item, reason)

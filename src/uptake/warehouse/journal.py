@@ -26,6 +26,10 @@ class Load:
     rows_loaded: int = 0
     items_skipped: int = 0
     rejects: list[tuple[str, str]] = field(default_factory=list)
+    # Set when the Load is made, so work done before the transaction opens (downloads,
+    # parsing) counts in the journal's timings.
+    started_at: datetime = field(default_factory=lambda: _utcnow())
+    clock: float = field(default_factory=time.perf_counter)
 
     def reject(self, item: str, reason: str) -> None:
         self.rejects.append((redact(str(item)), redact(str(reason))))
@@ -43,15 +47,17 @@ class Load:
 
 
 @contextmanager
-def recorded_load(con: duckdb.DuckDBPyConnection, source: str, parameters: dict) -> Iterator[Load]:
+def recorded_load(
+    con: duckdb.DuckDBPyConnection, source: str, parameters: dict, load: Load | None = None
+) -> Iterator[Load]:
     """Run the body in one transaction and journal it.
 
     On success the data, the meta.loads row and the rejects commit together. On failure
-    the data rolls back, and the failure with its rejects is journaled on its own.
+    the data rolls back, and the failure with its rejects is journaled on its own. Pass
+    `load` to continue one begun before the transaction (its rejects and skips kept).
     """
-    load = Load(source=source, parameters=parameters)
-    started_at = _utcnow()
-    clock = time.perf_counter()
+    load = load or Load(source=source, parameters=parameters)
+    started_at, clock = load.started_at, load.clock
     con.execute("begin transaction")
     try:
         yield load
