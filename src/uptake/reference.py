@@ -20,17 +20,13 @@ SECTIONS = {"commands": lambda: command_reference(), "marts": lambda: mart_refer
 def command_reference() -> str:
     from uptake.cli import cli
 
-    parts = []
-    for name, command in [("", cli), *sorted(cli.commands.items())]:
-        with click.Context(
-            command, info_name=f"uptake {name}".strip(), terminal_width=88, max_content_width=88
-        ) as ctx:
-            help_text = command.get_help(ctx)
-        parts.append(
-            f"#### `uptake {name}`\n\n```\n{help_text}\n```\n"
-            if name
-            else f"```\n{help_text}\n```\n"
-        )
+    width = {"terminal_width": 88, "max_content_width": 88}
+    root = cli.make_context("uptake", [], resilient_parsing=True, **width)
+    parts = [f"```\n{cli.get_help(root)}\n```\n"]
+    for name, command in sorted(cli.commands.items()):
+        # A child context inherits the group's settings (help option names), as at run time.
+        ctx = click.Context(command, info_name=f"uptake {name}", parent=root, **width)
+        parts.append(f"#### `uptake {name}`\n\n```\n{command.get_help(ctx)}\n```\n")
     return "\n".join(parts)
 
 

@@ -66,6 +66,9 @@ def github_client(
 ) -> Github:
     """A PyGithub client: authenticated with `token`, else $GITHUB_TOKEN / $GH_TOKEN, else anonymous.
 
+    The API is `base_url`, else $GITHUB_API_URL (as GitHub Actions and Enterprise set it),
+    else api.github.com.
+
     PyGithub's own retries (a urllib3 `GithubRetry` that sleeps through rate limits with
     `time.sleep`, out of our control) are off: `retry=None` means requests' default of 0
     retries, so every 403/429/5xx reaches the caller as a GithubException.
@@ -75,7 +78,7 @@ def github_client(
     token = token or _token_from_env()
     return Github(
         auth=Auth.Token(token) if token else None,
-        base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+        base_url=(base_url or os.environ.get("GITHUB_API_URL") or DEFAULT_BASE_URL).rstrip("/"),
         per_page=max(1, min(int(per_page), MAX_PER_PAGE)),
         retry=None,
         seconds_between_requests=seconds_between_requests,

@@ -75,15 +75,24 @@ def _locked_message(path: Path, pid: int) -> str:
 
 
 def _describe_process(pid: int) -> str:
+    """`python uptake refresh`-like words: the program, its script and plain sub-commands.
+
+    Only bare words are shown, never option values, which may hold paths or secrets.
+    """
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "unknown program"
-    words = [
-        Path(a.decode(errors="replace")).name if i == 0 else a.decode(errors="replace")
-        for i, a in enumerate(argv)
-        if a
-    ]
-    # Show the command, not its arguments: those may carry paths or settings nobody asked for.
-    interesting = [w for w in words[:4] if not w.startswith("-")]
-    return " ".join(interesting) or "unknown program"
+    words = [a.decode(errors="replace") for a in argv if a]
+    if not words:
+        return "unknown program"
+    shown = [Path(words[0]).name]
+    for word in words[1:3]:
+        if word in ("-m", "-c") or _PLAIN_WORD.match(Path(word).name):
+            shown.append(word if word.startswith("-") else Path(word).name)
+        else:
+            break
+    return " ".join(shown)
+
+
+_PLAIN_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,40}$")

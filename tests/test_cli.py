@@ -1,0 +1,183 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.test_top_pypi import load_paths
+from tests.test_warehouse import hold_lock
+from uptake.cli import cli
+from uptake.reference import README, command_reference, render
+from uptake.warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def built_db(tmp_path, shared_data):
+    db = tmp_path / "w.duckdb"
+    with Warehouse.open(db) as warehouse:
+        load_paths(warehouse, [shared_data / "top-pypi-packages"])
+    result = run("--db", str(db), "build")
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_demo_prints_who_leads_each_rivalry(tmp_path):
+    result = run("--db", str(tmp_path / "demo.duckdb"), "demo")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "  pytorch-vs-tensorflow  PyTorch leads since 2024-03 (79.4% in 2026-03)\n" in result.stdout
+    )
+    assert (
+        "  pandas-vs-polars       pandas has led throughout, since 2018-01 (92.9% in 2026-03)\n"
+        in result.stdout
+    )
+    assert "demo: 1,249 rows loaded, 0 skipped, 0 rejected" in result.stderr
+
+
+def test_build_reports_models_and_tests(built_db):
+    result = run("--db", str(built_db), "build")
+
+    assert result.exit_code == 0
+    assert result.stdout == "built 8 models; 9 data tests passed\n"
+
+
+def test_sql_as_csv_gives_exact_rows(built_db):
+    result = run(
+        "--db",
+        str(built_db),
+        "sql",
+        "--format",
+        "csv",
+        "select month, technology, round(share, 4) as share from marts.rivalry_shares "
+        "where rivalry = 'pytorch-vs-tensorflow' and month in ('2024-02-01', '2024-03-01') order by month, technology",
+    )
+
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "month,technology,share\n"
+        "2024-02-01,pytorch,0.4915\n"
+        "2024-02-01,tensorflow,0.5085\n"
+        "2024-03-01,pytorch,0.5065\n"
+        "2024-03-01,tensorflow,0.4935\n"
+    )
+
+
+def test_sql_as_json_and_as_a_table(built_db):
+    query = "select project, downloads from marts.downloads_monthly where project = 'torch' and month = '2024-03-01'"
+
+    as_json = run("--db", str(built_db), "sql", "--format", "json", query)
+    as_table = run("--db", str(built_db), "sql", query)
+
+    assert json.loads(as_json.stdout) == [{"project": "torch", "downloads": 23190107.0}]
+    assert as_table.stdout == "project   downloads\n-------  ----------\ntorch    23,190,107\n"
+
+
+def test_a_bad_query_is_one_line_not_a_traceback(built_db):
+    result = run("--db", str(built_db), "sql", "select * from marts.nope")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: query failed: Catalog Error: Table with name nope does not exist!"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_sql_cannot_write(built_db):
+    result = run("--db", str(built_db), "sql", "drop table marts.rivalry_shares")
+
+    assert result.exit_code == 1
+    assert "read-only" in result.stderr
+
+
+def test_status_lists_each_source(built_db):
+    result = run("--db", str(built_db), "status")
+
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0
+    assert lines[0].split() == [
+        "source",
+        "rows",
+        "last_success",
+        "last_load",
+        "rejects_last_load",
+        "rejects_total",
+    ]
+    top_pypi = next(line for line in lines if line.startswith("top_pypi"))
+    assert re.match(
+        r"top_pypi\s+971000\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+succeeded\s+0\s+0$", top_pypi
+    )
+    assert re.match(
+        r"pypistats\s+0\s+never\s+never\s+0\s+0$",
+        next(line for line in lines if line.startswith("pypistats")),
+    )
+
+
+def test_status_exits_non_zero_when_the_latest_load_failed(built_db):
+    with Warehouse.open(built_db) as warehouse, pytest.raises(RuntimeError):
+        with warehouse.load("pypistats", {}):
+            raise RuntimeError("boom")
+
+    result = run("--db", str(built_db), "status")
+
+    assert result.exit_code == 1
+    assert "latest load failed for: pypistats" in result.stderr
+
+
+def test_a_locked_warehouse_gets_a_clear_message(built_db):
+    holder = hold_lock(built_db)
+    try:
+        result = run("--db", str(built_db), "build")
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: the warehouse {built_db} is locked by process {holder.pid} ({Path(holder.args[0]).name} -c); "
+        "wait for it to finish, pass --wait SECONDS, or use another --db\n"
+    )
+
+
+def test_a_study_with_a_typo_is_one_line(tmp_path):
+    study = tmp_path / "study.toml"
+    study.write_text('[technologies.torch]\npypi_project = ["torch"]\n')
+
+    result = run("--db", str(tmp_path / "w.duckdb"), "--study", str(study), "build")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {study}:2: unknown key 'pypi_project' in [technologies.torch] (did you mean 'pypi_projects'?)\n"
+    )
+
+
+def test_refresh_top_pypi_without_locations_says_what_to_pass(tmp_path):
+    result = run("--db", str(tmp_path / "w.duckdb"), "refresh", "--source", "top_pypi")
+
+    assert result.exit_code == 2
+    assert "--source top_pypi needs LOCATIONS" in result.stderr
+
+
+def test_every_command_has_an_example_in_its_help():
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert "Example:" in result.stdout, name
+        example = result.stdout.split("Example:")[1].strip().splitlines()[0].strip()
+        assert example.startswith(f"uptake {name}"), (name, example)
+
+
+def test_readme_generated_sections_are_current():
+    text = README.read_text(encoding="utf-8")
+
+    assert render(text) == text, "README is stale: run `python -m uptake.reference`"
+    for name in cli.commands:
+        assert f"#### `uptake {name}`" in command_reference()
+        assert f"#### `uptake {name}`" in text

@@ -1,0 +1,144 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import count
+from uptake.flow_loader import load_flow
+from uptake.warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def read_artifact(key: str) -> str:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        artifact = client.read_latest_artifacts()
+        matching = [a for a in artifact if a.key == key]
+    assert matching, f"no artifact {key}"
+    return matching[0].data
+
+
+def test_pypi_downloads_flow_loads_real_snapshots_and_leaves_an_artifact(tmp_path, shared_data):
+    pypi_downloads = load_flow("pypi_downloads", "pypi_downloads")
+
+    summary = pypi_downloads(
+        source="top_pypi",
+        locations=[str(shared_data / "top-pypi-packages")],
+        db=str(tmp_path / "w.duckdb"),
+    )
+
+    assert (summary["rows"], summary["rejected"]) == (971_000, 0)
+    assert "| 971,000 | 0 | 0 |" in read_artifact("load-top-pypi")
+
+
+def test_refresh_flow_with_the_demo_source_builds_the_marts(tmp_path):
+    refresh = load_flow("refresh", "refresh")
+    db = str(tmp_path / "w.duckdb")
+
+    result = refresh(sources=["demo"], db=db)
+
+    assert result["failures"] == {}
+    assert "marts.rivalry_leaders" in result["models"]["built"]
+    with Warehouse.open(db, read_only=True) as warehouse:
+        since = warehouse.con.execute(
+            "select leading_since from marts.rivalry_leaders where rivalry = 'pytorch-vs-tensorflow'"
+        ).fetchone()[0]
+    assert str(since) == "2024-03-01"
+
+
+def test_a_failing_source_does_not_stop_the_others_or_the_build(tmp_path, shared_data):
+    refresh = load_flow("refresh", "refresh")
+    db = str(tmp_path / "w.duckdb")
+    (tmp_path / "empty-folder").mkdir()
+
+    result = refresh(
+        sources=["top_pypi", "demo"], locations=[str(tmp_path / "empty-folder")], db=db
+    )
+
+    assert list(result["failures"]) == ["top_pypi"]
+    assert "no snapshot files found" in result["failures"]["top_pypi"]
+    assert result["loads"]["demo"]["rows"] == 1249
+    assert result["models"]["tests_passed"]
+
+
+def test_demo_refresh_twice_leaves_identical_marts(tmp_path):
+    from tests.test_models import mart_fingerprints
+
+    refresh = load_flow("refresh", "refresh")
+    db = str(tmp_path / "w.duckdb")
+    refresh(sources=["demo"], db=db)
+    with Warehouse.open(db) as warehouse:
+        first = mart_fingerprints(warehouse)
+
+    second_run = refresh(sources=["demo"], db=db)
+
+    with Warehouse.open(db) as warehouse:
+        assert mart_fingerprints(warehouse) == first
+        assert count(warehouse, "select count(*) from raw.top_pypi_snapshots") == 158
+    assert second_run["loads"]["demo"]["skipped"] == 158
+
+
+@pytest.mark.parametrize("script", ["refresh.py", "build_models.py"])
+def test_flow_files_run_as_scripts(tmp_path, script):
+    from prefect.settings import PREFECT_API_URL
+
+    env = {
+        **os.environ,
+        "UPTAKE_DB": str(tmp_path / "w.duckdb"),
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+    }
+
+    result = subprocess.run(
+        [sys.executable, f"flows/{script}"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    with Warehouse.open(tmp_path / "w.duckdb", read_only=True) as warehouse:
+        assert warehouse.table_exists("marts.rivalry_shares")
+
+
+def test_history_flow_loads_the_archive_from_github_and_never_stores_the_token(
+    tmp_path, monkeypatch, shared_data
+):
+    from tests.fakes.github_server import FakeGitHub
+
+    token = "ghp_" + "s3cr3t" * 6
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    pypi_downloads = load_flow("pypi_downloads", "pypi_downloads")
+    db = str(tmp_path / "w.duckdb")
+    with FakeGitHub() as github:
+        repo = github.add_repo("hugovk/top-pypi-packages")
+        for day in ("2024-03-01", "2024-04-01"):
+            content = (shared_data / "top-pypi-packages" / f"{day}.json.gz").read_bytes()
+            import gzip
+
+            repo.commit(
+                {"top-pypi-packages-30-days.json": gzip.decompress(content)},
+                date=f"{day}T09:00:00Z",
+            )
+        monkeypatch.setenv("GITHUB_API_URL", github.base_url)
+
+        first = pypi_downloads(source="top_pypi_history", db=db)
+        second = pypi_downloads(source="top_pypi_history", db=db)
+        sent = github.authorization_headers()
+
+    assert (first["rows"], first["rejected"]) == (16_000, 0)
+    assert (second["rows"], second["skipped"]) == (0, 0)  # known commits are not fetched again
+    assert any(token in header for header in sent)
+    with Warehouse.open(db, read_only=True) as warehouse:
+        dump = warehouse.con.execute(
+            "select string_agg(t::varchar, '|') from (select * from meta.loads union all "
+            "select null, source, item, reason, null, null, null, null, null, null, null from meta.rejects) as t"
+        ).fetchone()[0]
+        origins = [
+            r[0]
+            for r in warehouse.con.execute("select origin from raw.top_pypi_snapshots").fetchall()
+        ]
+    assert token not in dump
+    assert all(o.startswith("github:hugovk/top-pypi-packages@") for o in origins)
+    assert token not in read_artifact("load-top-pypi-history")
