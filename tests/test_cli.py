@@ -122,9 +122,12 @@ def test_status_lists_each_source(built_db):
 
 
 def test_status_exits_non_zero_when_the_latest_load_failed(built_db):
-    with Warehouse.open(built_db) as warehouse, pytest.raises(RuntimeError):
-        with warehouse.load("pypistats", {}):
-            raise RuntimeError("boom")
+    with (
+        Warehouse.open(built_db) as warehouse,
+        pytest.raises(RuntimeError),
+        warehouse.load("pypistats", {}),
+    ):
+        raise RuntimeError("boom")
 
     result = run("--db", str(built_db), "status")
 
@@ -167,7 +170,7 @@ def test_refresh_top_pypi_without_locations_says_what_to_pass(tmp_path):
 
 
 def test_every_command_has_an_example_in_its_help():
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         result = run(name, "--help")
         assert "Example:" in result.stdout, name
         example = result.stdout.split("Example:")[1].strip().splitlines()[0].strip()
