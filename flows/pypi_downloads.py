@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from uptake.errors import SourceError
-from uptake.flows_support import publish_load_summary
+from uptake.flows_support import publish_load_summary, retry_if_transient
 from uptake.sources import bundled_figures, top_pypi
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
@@ -33,15 +33,14 @@ def read_local_snapshots(paths: list[str]) -> tuple[list, list]:
 
 
 # Network: retried with backoff. Not cached: loads skip known content themselves.
-@task(retries=3, retry_delay_seconds=[5, 30, 120], cache_policy=NO_CACHE)
+@task(
+    retries=3,
+    retry_delay_seconds=[5, 30, 120],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def download_snapshot(url: str) -> top_pypi.SnapshotFile:
-    failures: list[tuple[str, str]] = []
-    files = list(
-        top_pypi.read_snapshot_files([url], lambda item, reason: failures.append((item, reason)))
-    )
-    if failures:
-        raise OSError(failures[0][1])
-    return files[0]
+    return top_pypi.fetch_snapshot_url(url)
 
 
 @task(cache_policy=NO_CACHE)
@@ -58,7 +57,12 @@ def load_demo_figures(db: str | None) -> dict:
         return bundled_figures.load_bundled_figures(warehouse)
 
 
-@task(retries=2, retry_delay_seconds=[30, 300], cache_policy=NO_CACHE)
+@task(
+    retries=2,
+    retry_delay_seconds=[30, 300],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def load_history(db: str | None, repo: str, paths: list[str] | None) -> dict:
     from uptake.sources import github_history
 
@@ -81,7 +85,12 @@ def load_history(db: str | None, repo: str, paths: list[str] | None) -> dict:
         )
 
 
-@task(retries=2, retry_delay_seconds=[60, 300], cache_policy=NO_CACHE)
+@task(
+    retries=2,
+    retry_delay_seconds=[60, 300],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def load_bigquery(db: str | None, projects: list[str], maximum_bytes_billed: int) -> dict:
     from uptake.sources import bigquery_pypi
 

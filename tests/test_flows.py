@@ -142,3 +142,55 @@ def test_history_flow_loads_the_archive_from_github_and_never_stores_the_token(
     assert token not in dump
     assert all(o.startswith("github:hugovk/top-pypi-packages@") for o in origins)
     assert token not in read_artifact("load-top-pypi-history")
+
+
+def test_snapshot_urls_load_and_a_missing_one_is_rejected_without_retries(tmp_path):
+    import gzip
+    import threading
+    import time
+    from functools import partial
+    from http.server import ThreadingHTTPServer
+
+    from tests.test_top_pypi import QuietHandler, snapshot
+
+    (tmp_path / "s.json.gz").write_bytes(
+        gzip.compress(snapshot("2024-04-01 08:13:25", [("torch", 30)]))
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    pypi_downloads = load_flow("pypi_downloads", "pypi_downloads")
+    started = time.monotonic()
+    try:
+        summary = pypi_downloads(
+            source="top_pypi",
+            locations=[f"{base}/s.json.gz", f"{base}/gone.json"],
+            db=str(tmp_path / "w.duckdb"),
+        )
+    finally:
+        server.shutdown()
+
+    assert summary["rows"] == 1
+    assert summary["rejects"][0][0] == f"{base}/gone.json"
+    assert "HTTP 404" in summary["rejects"][0][1]
+    assert time.monotonic() - started < 5  # a 404 is not retried (the backoff would take 155 s)
+
+
+@pytest.mark.parametrize(
+    "error, retried",
+    [
+        (OSError("connection reset"), True),
+        (TimeoutError(), True),
+        (__import__("uptake.errors").errors.RateLimitedError("429"), True),
+        (__import__("uptake.errors").errors.BudgetExceededError("over budget"), False),
+        (__import__("uptake.errors").errors.SourceError("HTTP 404"), False),
+    ],
+)
+def test_only_transient_failures_are_retried(error, retried):
+    from uptake.flows_support import retry_if_transient
+
+    class FailedState:
+        def result(self):
+            raise error
+
+    assert retry_if_transient(None, None, FailedState()) is retried

@@ -38,3 +38,24 @@ def publish_load_summary(source: str, summary: dict) -> None:
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")[:200]
+
+
+def retry_if_transient(task, task_run, state) -> bool:
+    """Retry network failures and rate limits; not bad credentials, budgets or bad input.
+
+    Used as a task's `retry_condition_fn`: retrying a refused budget or a missing
+    credential only delays the error the user must act on.
+    """
+    from uptake.errors import RateLimitedError, UptakeError
+
+    try:
+        state.result()
+    except RateLimitedError:
+        return True
+    except UptakeError:
+        return False
+    except (OSError, TimeoutError, ConnectionError):
+        return True
+    except Exception:  # anything else unknown: one more try is cheap, the retries are bounded
+        return True
+    return False

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import tempfile
+import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from uptake.errors import SourceError
+from uptake.errors import RateLimitedError, SourceError
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "top_pypi"
@@ -70,26 +71,47 @@ def snapshot_locations(locations: Iterable[str | Path]) -> list[str]:
     return expanded
 
 
-def read_snapshot_files(
-    locations: Iterable[str], on_error, *, timeout: float = 60.0
-) -> Iterator[SnapshotFile]:
+def read_snapshot_files(locations: Iterable[str], on_error) -> Iterator[SnapshotFile]:
     """Yield each location's bytes; a location that cannot be read goes to `on_error(item, reason)`."""
     for location in locations:
         try:
             if _is_url(location):
-                request = urllib.request.Request(location, headers={"User-Agent": "uptake"})
-                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                    content = response.read(MAX_SNAPSHOT_BYTES + 1)
+                yield fetch_snapshot_url(location)
             else:
-                with open(location, "rb") as handle:
-                    content = handle.read(MAX_SNAPSHOT_BYTES + 1)
-        except OSError as exc:
-            on_error(location, f"cannot read: {exc}")
-            continue
-        if len(content) > MAX_SNAPSHOT_BYTES:
-            on_error(location, f"larger than {MAX_SNAPSHOT_BYTES // 2**20} MB: not a snapshot")
-            continue
-        yield SnapshotFile(origin=location, content=content)
+                yield read_snapshot_path(location)
+        except (OSError, SourceError) as exc:
+            on_error(location, str(exc))
+
+
+def read_snapshot_path(path: str) -> SnapshotFile:
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_SNAPSHOT_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc}") from None
+    return _checked_size(path, content)
+
+
+def fetch_snapshot_url(url: str, *, timeout: float = 60.0) -> SnapshotFile:
+    """GET a snapshot. HTTP 429 raises RateLimitedError and other 4xx SourceError (no use
+    retrying); network failures and 5xx raise OSError, which callers may retry."""
+    request = urllib.request.Request(url, headers={"User-Agent": "uptake"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
+            content = response.read(MAX_SNAPSHOT_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429:
+            raise RateLimitedError(f"{url} answered HTTP 429 (rate limited)") from None
+        if 400 <= exc.code < 500:
+            raise SourceError(f"{url} answered HTTP {exc.code} {exc.reason}") from None
+        raise OSError(f"{url} answered HTTP {exc.code} {exc.reason}") from None
+    return _checked_size(url, content)
+
+
+def _checked_size(origin: str, content: bytes) -> SnapshotFile:
+    if len(content) > MAX_SNAPSHOT_BYTES:
+        raise SourceError(f"larger than {MAX_SNAPSHOT_BYTES // 2**20} MB: not a snapshot")
+    return SnapshotFile(origin=origin, content=content)
 
 
 def load_snapshot_files(
