@@ -8,6 +8,8 @@ Each load is one transaction in the warehouse, journaled in meta.loads.
 
 from __future__ import annotations
 
+import contextlib
+
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -18,6 +20,14 @@ from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
 SOURCES = ("top_pypi", "top_pypi_history", "bigquery", "pypistats", "demo")
+# The name each source's loads carry in meta.loads.
+JOURNAL_SOURCE = {
+    "top_pypi": "top_pypi",
+    "top_pypi_history": "top_pypi",
+    "demo": "top_pypi",
+    "bigquery": "bigquery_pypi",
+    "pypistats": "pypistats",
+}
 DEFAULT_HISTORY_REPO = "hugovk/top-pypi-packages"
 DEFAULT_BYTES_CAP = 1_000_000_000_000  # 1 TB: about one 30-day scan of every project
 
@@ -73,9 +83,12 @@ def load_history(db: str | None, repo: str, paths: list[str] | None) -> dict:
     history = github_history.iter_file_history(
         repo, paths or github_history.TOP_PYPI_PATHS, known_origins=known
     )
+    logger = get_run_logger()
     try:
         for origin, content in history:
             files.append(top_pypi.SnapshotFile(origin=origin, content=content))
+            if len(files) % 10 == 0:
+                logger.info("fetched %d new snapshots from %s so far", len(files), repo)
     except SourceError as exc:
         # Keep what arrived before a rate limit ran out; the next run resumes after it.
         failures.append((f"github:{repo}", str(exc)))
@@ -110,6 +123,30 @@ def load_pypistats(db: str | None, projects: list[str], base_url: str | None) ->
         return pypistats_api.load_pypistats_downloads(warehouse, projects, base_url=base_url)
 
 
+def _load_source(
+    source, locations, db, study, history_repo, history_paths, maximum_bytes_billed, pypistats_url
+) -> dict:
+    if source == "demo":
+        return load_demo_figures(db)
+    if source == "top_pypi":
+        expanded = top_pypi.snapshot_locations(locations or [])
+        top_pypi.require_files(expanded)
+        urls = [loc for loc in expanded if loc.startswith(("http://", "https://"))]
+        files, failures = read_local_snapshots([loc for loc in expanded if loc not in urls])
+        for url, future in zip(urls, download_snapshot.map(urls, return_state=True), strict=True):
+            if future.is_completed():
+                files.append(future.result())
+            else:
+                failures.append((url, f"download failed: {future.message}"))
+        return load_snapshots(db, files, failures, {"locations": list(locations or [])})
+    if source == "top_pypi_history":
+        return load_history(db, history_repo, history_paths)
+    projects = load_study(study).pypi_projects()
+    if source == "bigquery":
+        return load_bigquery(db, projects, maximum_bytes_billed)
+    return load_pypistats(db, projects, pypistats_url)
+
+
 @flow(name="pypi-downloads", log_prints=True)
 def pypi_downloads(
     source: str = "top_pypi",
@@ -125,27 +162,23 @@ def pypi_downloads(
     logger = get_run_logger()
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
-    if source == "demo":
-        summary = load_demo_figures(db)
-    elif source == "top_pypi":
-        expanded = top_pypi.snapshot_locations(locations or [])
-        top_pypi.require_files(expanded)
-        urls = [loc for loc in expanded if loc.startswith(("http://", "https://"))]
-        files, failures = read_local_snapshots([loc for loc in expanded if loc not in urls])
-        for url, future in zip(urls, download_snapshot.map(urls, return_state=True), strict=True):
-            if future.is_completed():
-                files.append(future.result())
-            else:
-                failures.append((url, f"download failed after retries: {future.message}"))
-        summary = load_snapshots(db, files, failures, {"locations": list(locations or [])})
-    elif source == "top_pypi_history":
-        summary = load_history(db, history_repo, history_paths)
-    else:
-        projects = load_study(study).pypi_projects()
-        if source == "bigquery":
-            summary = load_bigquery(db, projects, maximum_bytes_billed)
-        else:
-            summary = load_pypistats(db, projects, pypistats_url)
+    try:
+        summary = _load_source(
+            source,
+            locations,
+            db,
+            study,
+            history_repo,
+            history_paths,
+            maximum_bytes_billed,
+            pypistats_url,
+        )
+    except Exception as exc:
+        # A failure before a load's transaction (bad credentials, an empty folder) must
+        # still show in meta.loads and `uptake status`.
+        with contextlib.suppress(Exception), Warehouse.open(db, wait_seconds=30) as warehouse:
+            warehouse.record_failure(JOURNAL_SOURCE[source], {"flow_source": source}, exc)
+        raise
     logger.info(
         "%s: %s rows loaded, %s items skipped, %s rejected",
         source,

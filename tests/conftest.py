@@ -13,8 +13,10 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 def _no_ambient_warehouse(monkeypatch):
     """No test may touch a developer's real warehouse or credentials by accident."""
     monkeypatch.delenv("UPTAKE_DB", raising=False)
-    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS", "GITHUB_API_URL"):
         monkeypatch.delenv(name, raising=False)
+    # google-auth would otherwise probe the GCE metadata server over the network.
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
 
 
 @pytest.fixture

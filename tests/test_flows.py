@@ -194,3 +194,36 @@ def test_only_transient_failures_are_retried(error, retried):
             raise error
 
     assert retry_if_transient(None, None, FailedState()) is retried
+
+
+def test_a_source_failing_before_its_load_is_journaled_and_shown_by_status(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from uptake.cli import cli
+    from uptake.errors import SourceError
+    from uptake.sources import bigquery_pypi
+
+    def no_credentials(project=None):
+        raise SourceError(
+            "could not create a BigQuery client (check Application Default Credentials)"
+        )
+
+    monkeypatch.setattr(bigquery_pypi, "make_client", no_credentials)
+    refresh = load_flow("refresh", "refresh")
+    db = str(tmp_path / "w.duckdb")
+
+    result = refresh(sources=["bigquery"], db=db)
+    status = CliRunner().invoke(cli, ["--db", db, "status"])
+
+    assert "check Application Default Credentials" in result["failures"]["bigquery"]
+    with Warehouse.open(db, read_only=True) as warehouse:
+        journal = warehouse.con.execute("select source, status, error from meta.loads").fetchall()
+    assert journal == [
+        (
+            "bigquery_pypi",
+            "failed",
+            "SourceError: could not create a BigQuery client (check Application Default Credentials)",
+        )
+    ]
+    assert status.exit_code == 1
+    assert "latest load failed for: bigquery_pypi" in status.stderr

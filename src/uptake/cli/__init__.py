@@ -41,15 +41,20 @@ class UptakeGroup(click.Group):
     show_default=True,
     help="Seconds to wait for a warehouse another process holds.",
 )
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show every flow and task as it runs (Prefect's log)."
+)
 @click.version_option(package_name="uptake")
 @click.pass_context
-def cli(ctx, db, study_path, wait_seconds):
+def cli(ctx, db, study_path, wait_seconds, verbose):
     """Mine software adoption over time into a DuckDB warehouse and test who leads.
 
     Example:
 
         uptake demo
     """
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     ctx.obj = {"db": db, "study": study_path, "wait": wait_seconds}

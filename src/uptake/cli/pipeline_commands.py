@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import tempfile
 from pathlib import Path
 
 import click
 
+from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
 from uptake.warehouse import Warehouse, resolve_path
 
@@ -24,8 +27,23 @@ def _progress(message: str) -> None:
     click.secho(message, err=True, fg="cyan")
 
 
+class _NoTracebackForExpectedErrors(logging.Filter):
+    """uptake's own errors are one-line messages; Prefect would log them with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], UptakeError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def _run_refresh(settings: dict, sources: list[str], locations: list[str], **options) -> dict:
     from uptake.flow_loader import load_flow
+
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoTracebackForExpectedErrors) for f in logger.filters):
+            logger.addFilter(_NoTracebackForExpectedErrors())
 
     refresh_flow = load_flow("refresh", "refresh")
     # Waiting for a lock happens here, once, rather than in every task.
@@ -56,6 +74,7 @@ def _report_loads(result: dict) -> None:
 
 
 def _print_leaders(settings: dict) -> None:
+    click.echo("\nPyPI downloads (industry): who leads each rivalry, and since when")
     with Warehouse.open(settings["db"], read_only=True) as warehouse:
         for line in leader_lines(warehouse.con, segment="industry_downloads"):
             click.echo(line)
@@ -76,7 +95,6 @@ def demo(settings):
     _progress(f"Loading the bundled PyPI download figures into {resolve_path(settings['db'])} ...")
     result = _run_refresh(settings, ["demo"], [])
     _report_loads(result)
-    click.echo("\nPyPI downloads (industry): who leads each rivalry, and since when")
     _print_leaders(settings)
     if result["failures"]:
         raise click.ClickException("a source failed to load; see above")
@@ -105,8 +123,9 @@ def demo(settings):
     default=None,
     help="GitHub repository holding the top-PyPI archive (default hugovk/top-pypi-packages).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Do not show each flow and task as it runs.")
 @click.pass_obj
-def refresh(settings, locations, sources, max_bytes_billed, pypistats_url, history_repo):
+def refresh(settings, locations, sources, max_bytes_billed, pypistats_url, history_repo, quiet):
     """Load download sources into the warehouse, then rebuild the models.
 
     LOCATIONS are top-PyPI snapshot files, folders of them, or URLs (for --source top_pypi).
@@ -116,6 +135,9 @@ def refresh(settings, locations, sources, max_bytes_billed, pypistats_url, histo
         uptake refresh --source top_pypi ../shared/data/top-pypi-packages
     """
     sources = list(sources) or ["top_pypi"]
+    if not quiet:
+        # Loads can take minutes (GitHub history, BigQuery): follow them in Prefect's log.
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
     if "top_pypi" in sources and not locations:
         raise click.UsageError("--source top_pypi needs LOCATIONS: snapshot files, folders or URLs")
     _progress(f"Refreshing {', '.join(sources)} into {resolve_path(settings['db'])} ...")

@@ -10,7 +10,7 @@ import duckdb
 
 from uptake.study import Study
 from uptake.warehouse.connection import connect, resolve_path
-from uptake.warehouse.journal import Load, record_reject, recorded_load
+from uptake.warehouse.journal import Load, record_failed_load, record_reject, recorded_load
 from uptake.warehouse.migrations import migrate
 
 __all__ = ["Load", "Warehouse", "resolve_path"]
@@ -47,6 +47,9 @@ class Warehouse:
     def load(self, source: str, parameters: dict, load: Load | None = None) -> Iterator[Load]:
         with recorded_load(self.con, source, parameters, load) as recorded:
             yield recorded
+
+    def record_failure(self, source: str, parameters: dict, exc: BaseException) -> None:
+        record_failed_load(self.con, source, parameters, exc)
 
     def reject(self, source: str, item: str, reason: str) -> None:
         record_reject(self.con, source, item, reason)

@@ -69,7 +69,20 @@ def recorded_load(
         load.rows_loaded = 0
         with contextlib.suppress(duckdb.Error):  # the journal must never hide the original error
             _journal(con, load, "failed", error, started_at, time.perf_counter() - clock)
+        exc.uptake_journaled = True  # so callers up the stack do not journal it twice
         raise
+
+
+def record_failed_load(
+    con: duckdb.DuckDBPyConnection, source: str, parameters: dict, exc: BaseException
+) -> None:
+    """Journal a load that failed before its transaction opened (credentials, a refused budget)."""
+    if getattr(exc, "uptake_journaled", False):
+        return
+    load = Load(source=source, parameters=parameters)
+    error = redact(f"{type(exc).__name__}: {exc}")
+    _journal(con, load, "failed", error, load.started_at, time.perf_counter() - load.clock)
+    exc.uptake_journaled = True
 
 
 def record_reject(con: duckdb.DuckDBPyConnection, source: str, item: str, reason: str) -> None:
