@@ -47,7 +47,7 @@ def test_build_reports_models_and_tests(built_db):
     result = run("--db", str(built_db), "build")
 
     assert result.exit_code == 0
-    assert result.stdout == "built 8 models; 9 data tests passed\n"
+    assert result.stdout == "built 9 models; 9 data tests passed\n"
 
 
 def test_sql_as_csv_gives_exact_rows(built_db):

@@ -189,3 +189,33 @@ def test_a_model_must_be_one_select(tmp_path):
 
     with pytest.raises(ModelError, match="exactly one SELECT"):
         discover_models(root)
+
+
+def test_rivalry_shares_give_count_segments_a_wilson_interval(warehouse):
+    # Unit test of one model: given these adoption rows, expect these shares.
+    con = warehouse.con
+    con.execute("insert into meta.study_rivalries values ('a-vs-b', 'a'), ('a-vs-b', 'b')")
+    con.execute(
+        """
+        create table marts.adoption_monthly as select * from (values
+            ('research_mentions', 'a', date '2019-06-01', 3.0, 3.0, 3.0, false, true, 4, 'x'),
+            ('research_mentions', 'b', date '2019-06-01', 1.0, 1.0, 1.0, false, true, 4, 'x'),
+            ('research_mentions', 'a', date '2019-07-01', 300.0, 300.0, 300.0, false, true, 400, 'x'),
+            ('research_mentions', 'b', date '2019-07-01', 100.0, 100.0, 100.0, false, true, 400, 'x'),
+            ('research_mentions', 'a', date '2019-08-01', 5.0, 5.0, 5.0, false, true, 5, 'x')
+        ) as t (segment, technology, month, value, value_low, value_high, is_censored, is_count,
+                n_observations, source)
+        """
+    )
+    sql = (ROOT / "sql" / "marts" / "rivalry_shares.sql").read_text()
+
+    rows = con.execute(
+        f"select month, share, round(share_low, 3), round(share_high, 3), interval_method, n_total "
+        f"from ({sql}) where technology = 'a' order by month"
+    ).fetchall()
+
+    # Published 95% Wilson intervals: 3/4 -> [0.301, 0.954]; 300/400 -> [0.705, 0.790].
+    assert rows == [
+        (date(2019, 6, 1), 0.75, 0.301, 0.954, "wilson_95", 4.0),
+        (date(2019, 7, 1), 0.75, 0.705, 0.790, "wilson_95", 400.0),
+    ]  # 2019-08 is left out: b has no value that month

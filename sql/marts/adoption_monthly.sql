@@ -1,55 +1,40 @@
--- Adoption of each technology per month, one series per segment.
--- industry_downloads: PyPI downloads per 30 days summed over the technology's projects.
--- Each month takes one download source for every technology, so a share never mixes
--- sources: BigQuery first, then pypistats, then the top-PyPI dump. A censored project
--- counts at the middle of its bounds in `value`; value_low and value_high carry the bounds.
+-- Adoption of each technology per month, one series per segment, all segments in one
+-- table. Segments: industry_downloads (PyPI downloads per 30 days); later work adds
+-- research_mentions, research_code, oss_imports, ecosystem_dependents and model_hub.
+-- Each segment is built in sql/intermediate/int_segment__<segment>.sql.
 -- grain: one row per segment, technology and month
--- segment: the kind of adoption measured (industry_downloads, ...)
+-- segment: the kind of adoption measured
 -- technology: study technology id
 -- month: first day of the month
--- value: the adoption measure (downloads per 30 days for industry_downloads)
--- value_low: lower bound of value (censoring)
--- value_high: upper bound of value (censoring)
+-- value: the adoption measure (downloads per 30 days; or a count of papers, repositories, models)
+-- value_low: lower bound of value (censoring); equals value where nothing is censored
+-- value_high: upper bound of value (censoring); equals value where nothing is censored
 -- is_censored: true when part of value is only known as a bound
--- n_observations: observations behind value (snapshots or days of downloads)
--- source: the source the month's value comes from
+-- is_count: true when value counts independent items, so shares get binomial intervals
+-- n_observations: observations behind value (snapshots, days, papers, repositories)
+-- source: where the month's value comes from
 
-with downloads_monthly as (
-    select * from marts.downloads_monthly
+with industry_downloads as (
+    select * from intermediate.int_segment__industry_downloads
 ),
 
-source_precedence as (
-    select * from (values ('bigquery', 1), ('pypistats', 2), ('top_pypi', 3)) as t (source, precedence)
-),
-
-month_source as (
-    select downloads_monthly.month, arg_min(downloads_monthly.source, source_precedence.precedence) as source
-    from downloads_monthly
-    inner join source_precedence on downloads_monthly.source = source_precedence.source
-    group by downloads_monthly.month
-),
-
-industry_downloads as (
-    select
-        'industry_downloads' as segment,
-        downloads_monthly.technology,
-        downloads_monthly.month,
-        sum(coalesce(downloads_monthly.downloads,
-            (downloads_monthly.downloads_low + downloads_monthly.downloads_high) / 2)) as value,
-        sum(downloads_monthly.downloads_low) as value_low,
-        sum(downloads_monthly.downloads_high) as value_high,
-        bool_or(downloads_monthly.is_censored) as is_censored,
-        max(downloads_monthly.n_observations) as n_observations,
-        month_source.source
-    from downloads_monthly
-    inner join month_source
-        on downloads_monthly.month = month_source.month
-        and downloads_monthly.source = month_source.source
-    group by downloads_monthly.technology, downloads_monthly.month, month_source.source
+all_segments as (
+    select * from industry_downloads
 ),
 
 final as (
-    select * from industry_downloads
+    select
+        segment,
+        technology,
+        month,
+        cast(value as double) as value,
+        cast(value_low as double) as value_low,
+        cast(value_high as double) as value_high,
+        is_censored,
+        is_count,
+        cast(n_observations as bigint) as n_observations,
+        source
+    from all_segments
 )
 
 select * from final

@@ -2,9 +2,11 @@
 -- Shares survive changes of collection method that scale every count (the 2021 jump in
 -- PyPI counts, the 2025 switch to ClickHouse). A month enters only when every technology
 -- of the rivalry has a value in that segment and the total is above zero.
--- share_low and share_high bound the share: for industry_downloads they are the extremes
--- allowed by censored counts (X at its low bound against the others at their high bound,
--- and the reverse).
+-- share_low and share_high bound the share. Where values count independent items (papers,
+-- repositories, models: is_count), they are the 95% Wilson score interval of value out of
+-- the rivalry's total, so a month with 4 papers is not read like a month with 400. Where
+-- values are download volumes, they are the extremes the censored counts allow (X at its
+-- low bound against the others at their high bound, and the reverse).
 -- grain: one row per rivalry, segment, month and technology
 -- rivalry: study rivalry id
 -- segment: the kind of adoption measured
@@ -14,6 +16,8 @@
 -- share: value / total of the rivalry
 -- share_low: lower end of the share's interval
 -- share_high: upper end of the share's interval
+-- interval_method: 'wilson_95' for counts, 'censoring_bounds' for download volumes
+-- n_total: the rivalry's total that month (the binomial n for counts)
 
 with adoption_monthly as (
     select * from marts.adoption_monthly
@@ -56,14 +60,26 @@ shares as (
         members.month,
         members.technology,
         members.value,
+        members.is_count,
+        totals.total,
         members.value / totals.total as share,
-        members.value_low / nullif(members.value_low + totals.total_high - members.value_high, 0) as share_low,
-        members.value_high / nullif(members.value_high + totals.total_low - members.value_low, 0) as share_high
+        members.value_low / nullif(members.value_low + totals.total_high - members.value_high, 0) as bound_low,
+        members.value_high / nullif(members.value_high + totals.total_low - members.value_low, 0) as bound_high
     from members
     inner join totals
         on members.rivalry = totals.rivalry
         and members.segment = totals.segment
         and members.month = totals.month
+),
+
+wilson as (
+    -- z = 1.959964: the 95% two-sided normal quantile
+    select
+        *,
+        (share + 1.959964 ^ 2 / (2 * total)) / (1 + 1.959964 ^ 2 / total) as wilson_center,
+        1.959964 * sqrt(share * (1 - share) / total + 1.959964 ^ 2 / (4 * total ^ 2))
+            / (1 + 1.959964 ^ 2 / total) as wilson_half_width
+    from shares
 ),
 
 final as (
@@ -74,9 +90,17 @@ final as (
         technology,
         value,
         share,
-        coalesce(share_low, 0.0) as share_low,
-        coalesce(share_high, 1.0) as share_high
-    from shares
+        case
+            when is_count then greatest(0.0, least(share, wilson_center - wilson_half_width))
+            else coalesce(bound_low, 0.0)
+        end as share_low,
+        case
+            when is_count then least(1.0, greatest(share, wilson_center + wilson_half_width))
+            else coalesce(bound_high, 1.0)
+        end as share_high,
+        case when is_count then 'wilson_95' else 'censoring_bounds' end as interval_method,
+        total as n_total
+    from wilson
 )
 
 select * from final

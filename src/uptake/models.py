@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from uptake.errors import ModelError
 
-MODEL_SCHEMAS = {"staging": "view", "marts": "table"}
+MODEL_SCHEMAS = {"staging": "view", "intermediate": "view", "marts": "table"}
 MAX_OFFENDING_ROWS_SHOWN = 10
 
 
