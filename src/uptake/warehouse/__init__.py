@@ -55,23 +55,30 @@ class Warehouse:
         record_reject(self.con, source, item, reason)
 
     def sync_study(self, study: Study) -> None:
-        """Write the study's technologies, projects and rivalries for the SQL models to join."""
+        """Write the study into meta.study_* so SQL models join on it, never naming a technology."""
+        technologies = study.technologies.values()
+        tables = {
+            "meta.study_technologies": [(t.id, t.label) for t in technologies],
+            "meta.study_projects": study.project_technologies(),
+            "meta.study_rivalries": study.rivalry_members(),
+            "meta.study_paper_words": sorted(
+                {(t.id, w.lower()) for t in technologies for w in t.paper_words}
+            ),
+            "meta.study_pwc_frameworks": sorted(
+                {(t.id, f.lower()) for t in technologies for f in t.pwc_frameworks}
+            ),
+            "meta.study_import_roots": sorted(
+                {(t.id, r) for t in technologies for r in t.import_roots}
+            ),
+        }
         con = self.con
         con.execute("begin transaction")
         try:
-            con.execute("delete from meta.study_technologies")
-            con.execute("delete from meta.study_projects")
-            con.execute("delete from meta.study_rivalries")
-            con.executemany(
-                "insert into meta.study_technologies values (?, ?)",
-                [(t.id, t.label) for t in study.technologies.values()],
-            )
-            projects = study.project_technologies()
-            if projects:
-                con.executemany("insert into meta.study_projects values (?, ?)", projects)
-            members = study.rivalry_members()
-            if members:
-                con.executemany("insert into meta.study_rivalries values (?, ?)", members)
+            for table, rows in tables.items():
+                con.execute(f"delete from {table}")  # noqa: S608 (table names are constants above)
+                if rows:
+                    placeholders = ", ".join("?" * len(rows[0]))
+                    con.executemany(f"insert into {table} values ({placeholders})", rows)  # noqa: S608
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
