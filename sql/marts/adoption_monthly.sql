@@ -1,6 +1,7 @@
 -- Adoption of each technology per month, one series per segment, all segments in one
--- table. Segments: industry_downloads (PyPI downloads per 30 days); later work adds
--- research_mentions, research_code, oss_imports, ecosystem_dependents and model_hub.
+-- table. Segments: industry_downloads (PyPI downloads per 30 days), oss_imports (active
+-- open-source repositories importing it); later work adds research_mentions,
+-- research_code, ecosystem_dependents and model_hub.
 -- Each segment is built in sql/intermediate/int_segment__<segment>.sql.
 -- grain: one row per segment, technology and month
 -- segment: the kind of adoption measured
@@ -18,8 +19,14 @@ with industry_downloads as (
     select * from intermediate.int_segment__industry_downloads
 ),
 
+oss_imports as (
+    select * from intermediate.int_segment__oss_imports
+),
+
 all_segments as (
     select * from industry_downloads
+    union all by name
+    select * from oss_imports
 ),
 
 final as (

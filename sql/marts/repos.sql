@@ -1,0 +1,64 @@
+-- Every repository uptake knows: mined ones and ones with GitHub metadata.
+-- grain: one row per repository
+-- repo: owner/name (lower case for GitHub repositories)
+-- created_at: creation time on GitHub, when known
+-- stars: stargazers, when known
+-- owner_type: User or Organization, when known
+-- is_fork: a fork, when known
+-- is_archived: archived, when known
+-- topics: GitHub topics, when known
+-- is_paper_code: the repository is the code of a paper
+-- first_month_mined: first month-end snapshot mined
+-- last_month_mined: last month-end snapshot mined
+-- months_mined: month-end snapshots mined
+-- active_months: mined months with a commit during the month
+
+with github_repos as (
+    select * from staging.stg_github__repos
+),
+
+snapshots as (
+    select * from staging.stg_mining__repo_snapshots
+),
+
+paper_repositories as (
+    select * from intermediate.int_paper_repositories
+),
+
+mined as (
+    select
+        lower(repo) as repo,
+        min(month) as first_month_mined,
+        max(month) as last_month_mined,
+        count(*) as months_mined,
+        count(*) filter (where is_active) as active_months
+    from snapshots
+    group by lower(repo)
+),
+
+known as (
+    select repo from github_repos
+    union
+    select repo from mined
+),
+
+final as (
+    select
+        known.repo,
+        github_repos.created_at,
+        github_repos.stars,
+        github_repos.owner_type,
+        github_repos.is_fork,
+        github_repos.is_archived,
+        github_repos.topics,
+        known.repo in (select lower(repo) from paper_repositories) as is_paper_code,
+        mined.first_month_mined,
+        mined.last_month_mined,
+        coalesce(mined.months_mined, 0) as months_mined,
+        coalesce(mined.active_months, 0) as active_months
+    from known
+    left join github_repos on known.repo = github_repos.repo
+    left join mined on known.repo = mined.repo
+)
+
+select * from final

@@ -1,0 +1,157 @@
+"""Reading a local git repository with plumbing only: no checkout, no process per blob.
+
+`rev-list` once for the first-parent history, `ls-tree` once per distinct month-end
+commit, and one long-lived `cat-file --batch` that streams every blob that needs parsing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from uptake.errors import SourceError
+
+MINED_SUFFIXES = (".py", ".ipynb")
+_SYMLINK_MODE = "120000"
+_SUBMODULE_MODE = "160000"
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    committed_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    path: str
+    blob_sha: str
+    size: int
+
+
+class GitRepository:
+    """A local clone (full, shallow or partial), read through git plumbing."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not (self.path / ".git").exists() and not (self.path / "HEAD").exists():
+            raise SourceError(f"{self.path} is not a git repository")
+
+    def _git(self, *args: str) -> bytes:
+        try:
+            result = subprocess.run(
+                ["git", "-C", str(self.path), *args], capture_output=True, check=False
+            )
+        except OSError as exc:
+            raise SourceError(f"cannot run git in {self.path}: {exc}") from None
+        if result.returncode != 0:
+            message = result.stderr.decode(errors="replace").strip().splitlines()
+            raise SourceError(
+                f"git {args[0]} failed in {self.path}: {message[-1] if message else 'no message'}"
+            )
+        return result.stdout
+
+    def first_parent_history(self) -> list[Commit]:
+        """HEAD and its first parents, newest first; empty for a repository with no commits."""
+        try:
+            self._git("rev-parse", "--verify", "--quiet", "HEAD")
+        except SourceError:
+            return []
+        output = self._git(
+            "rev-list", "--first-parent", "--format=%H %ct", "--no-commit-header", "HEAD"
+        )
+        commits = []
+        for line in output.decode().splitlines():
+            sha, _, seconds = line.partition(" ")
+            commits.append(
+                Commit(sha, datetime.fromtimestamp(int(seconds), UTC).replace(tzinfo=None))
+            )
+        return commits
+
+    def python_files(self, commit: str) -> list[TreeFile]:
+        """The .py and .ipynb blobs in a commit's tree; symlinks and submodules are not files."""
+        output = self._git("ls-tree", "-r", "-z", "--long", "--full-tree", commit)
+        files = []
+        for entry in output.split(b"\0"):
+            if not entry:
+                continue
+            meta, _, raw_path = entry.partition(b"\t")
+            mode, kind, sha, size = meta.decode().split(maxsplit=3)
+            path = raw_path.decode(errors="surrogateescape")
+            if kind != "blob" or mode in (_SYMLINK_MODE, _SUBMODULE_MODE):
+                continue
+            if path.endswith(MINED_SUFFIXES):
+                files.append(TreeFile(path, sha, int(size) if size.strip().isdigit() else -1))
+        return files
+
+    def read_blobs(self, shas: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+        """(sha, content) for each sha, in order, through one `cat-file --batch`; None if missing."""
+        process = subprocess.Popen(
+            ["git", "-C", str(self.path), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        shas = list(shas)
+        # Feed requests from a thread so neither pipe fills while the other waits.
+        writer = threading.Thread(target=_write_requests, args=(process.stdin, shas), daemon=True)
+        writer.start()
+        try:
+            for sha in shas:
+                header = process.stdout.readline()
+                if not header:
+                    raise SourceError(f"git cat-file stopped early in {self.path}")
+                fields = header.split()
+                if len(fields) < 3 or fields[1] == b"missing":
+                    yield sha, None
+                    continue
+                size = int(fields[2])
+                content = process.stdout.read(size)
+                process.stdout.read(1)  # the newline after each object
+                yield sha, content
+        finally:
+            writer.join(timeout=5)
+            process.stdout.close()
+            process.kill()
+            process.wait()
+
+
+def _write_requests(stdin, shas: list[str]) -> None:
+    try:
+        for sha in shas:
+            stdin.write(sha.encode() + b"\n")
+        stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def month_start(moment: datetime | date) -> date:
+    return date(moment.year, moment.month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def month_end_commits(history: list[Commit], until: date) -> dict[date, Commit]:
+    """For every month from the first commit's to the last one ending on or before `until`,
+    the last first-parent commit made before that month ended."""
+    if not history:
+        return {}
+    ordered = sorted(history, key=lambda c: c.committed_at)  # oldest first
+    first = month_start(ordered[0].committed_at)
+    snapshots: dict[date, Commit] = {}
+    month, index, latest = first, 0, None
+    while next_month(month) <= until:
+        boundary = datetime.combine(next_month(month), datetime.min.time())
+        while index < len(ordered) and ordered[index].committed_at < boundary:
+            latest = ordered[index]
+            index += 1
+        if latest is not None:
+            snapshots[month] = latest
+        month = next_month(month)
+    return snapshots

@@ -1,0 +1,213 @@
+"""Mining local repositories: which modules each month-end snapshot imports.
+
+Two phases per repository, both safe to run in worker processes: *plan* (one rev-list,
+one ls-tree per distinct month-end commit) and *parse* (stream the blobs not yet in the
+warehouse's cache through one cat-file and extract their imports). The warehouse is
+written by the calling process only: parsed blobs as they arrive (so a killed run never
+parses them again), then each repository's months in one journaled load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from uptake.mining.imports import extract_imports
+
+from uptake.errors import SourceError
+from uptake.mining import store
+from uptake.mining.git_plumbing import (
+    Commit,
+    GitRepository,
+    TreeFile,
+    month_end_commits,
+    month_start,
+)
+from uptake.warehouse import Load, Warehouse
+
+SOURCE = "mining_local"
+MAX_BLOB_BYTES = 5_000_000
+PARSE_CHUNK = 2_000
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/"
+
+
+@dataclass(frozen=True)
+class RepositoryPlan:
+    repo: str
+    path: str
+    months: dict[date, Commit]  # months to mine: new, or whose month-end commit changed
+    trees: dict[str, list[TreeFile]] = field(default_factory=dict)  # commit sha -> files
+
+    def blobs(self) -> dict[str, TreeFile]:
+        """Each distinct blob of the plan, with one path it appears under."""
+        found: dict[str, TreeFile] = {}
+        for files in self.trees.values():
+            for file in files:
+                found.setdefault(file.blob_sha, file)
+        return found
+
+
+def plan_repository(
+    repo: str, path: str, until: date, already_mined: dict[date, str]
+) -> RepositoryPlan:
+    git = GitRepository(path)
+    months = month_end_commits(git.first_parent_history(), until)
+    todo = {
+        month: commit for month, commit in months.items() if already_mined.get(month) != commit.sha
+    }
+    trees = {commit.sha: git.python_files(commit.sha) for commit in set(todo.values())}
+    return RepositoryPlan(repo=repo, path=path, months=todo, trees=trees)
+
+
+def parse_blobs(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
+    """Extract the imports of each blob, reading all of them through one cat-file."""
+    results = [_oversized(f) for f in files if f.size > MAX_BLOB_BYTES]
+    to_read = [f for f in files if f.size <= MAX_BLOB_BYTES]
+    by_sha = {f.blob_sha: f for f in to_read}
+    for sha, content in GitRepository(path).read_blobs(by_sha):
+        results.append(blob_imports(by_sha[sha], content))
+    return results
+
+
+def blob_imports(file: TreeFile, content: bytes | None) -> store.BlobImports:
+    if content is None:
+        return _skipped(file, "blob not in the clone (shallow or partial clone)")
+    if content.startswith(LFS_POINTER_PREFIX):
+        return _skipped(file, "git-lfs pointer, not the file")
+    extracted = extract_imports(content, file.path, max_bytes=MAX_BLOB_BYTES)
+    return store.BlobImports(
+        blob_sha=file.blob_sha,
+        import_roots=tuple(sorted(extracted.roots)),
+        modules=tuple(sorted(extracted.modules)),
+        relative_imports=tuple(sorted(extracted.relative)),
+        method=extracted.method,
+        reason=extracted.reason,
+        size_bytes=len(content),
+    )
+
+
+def _skipped(file: TreeFile, reason: str) -> store.BlobImports:
+    return store.BlobImports(file.blob_sha, (), (), (), "skipped", reason, file.size)
+
+
+def _oversized(file: TreeFile) -> store.BlobImports:
+    return _skipped(file, f"over size limit ({file.size} bytes)")
+
+
+def month_snapshots(
+    plan: RepositoryPlan, parsed: dict[str, tuple[tuple[str, ...], str]]
+) -> list[store.MonthSnapshot]:
+    """Each month's tree as blob counts, with how its files were read."""
+    snapshots = []
+    for month, commit in sorted(plan.months.items()):
+        files = plan.trees[commit.sha]
+        methods = Counter(parsed[file.blob_sha][1] for file in files)
+        snapshots.append(
+            store.MonthSnapshot(
+                repo=plan.repo,
+                month=month,
+                commit_sha=commit.sha,
+                committed_at=commit.committed_at,
+                python_files=sum(1 for f in files if f.path.endswith(".py")),
+                notebook_files=sum(1 for f in files if f.path.endswith(".ipynb")),
+                fallback_files=methods["fallback"],
+                skipped_files=methods["skipped"],
+                blob_files=dict(Counter(file.blob_sha for file in files)),
+            )
+        )
+    return snapshots
+
+
+class _InlineExecutor:
+    """The Executor interface, run in this process: for one worker, and for tests."""
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 (delivered through the future, like a pool)
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
+
+
+def mine_repositories(
+    warehouse: Warehouse,
+    repositories: Iterable[tuple[str, str | Path]],
+    *,
+    until: date | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[str, str], None] | None = None,
+) -> dict:
+    """Mine each (name, path) up to the last month that ended by `until` (default: today).
+
+    A repository that cannot be read is rejected with the reason; the others go on.
+    """
+    until = until or month_start(datetime.now(UTC))
+    workers = workers or min(2, os.cpu_count() or 1)
+    report = on_progress or (lambda repo, message: None)
+    repositories = [(name, str(path)) for name, path in repositories]
+    totals = Counter()
+    pool: Executor = ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor()
+    with pool:
+        plans = {
+            name: pool.submit(
+                plan_repository, name, path, until, store.mined_months(warehouse.con, name)
+            )
+            for name, path in repositories
+        }
+        for name, _ in repositories:
+            load = Load(source=SOURCE, parameters={"repo": name, "until": until.isoformat()})
+            try:
+                plan = plans[name].result()
+                parsed = _parse_missing(warehouse, pool, plan, report, totals)
+                snapshots = month_snapshots(plan, parsed)
+            except SourceError as exc:
+                load.reject(name, str(exc))
+                snapshots = []
+            with warehouse.load(SOURCE, load.parameters, load):
+                load.rows_loaded = store.replace_months(
+                    warehouse.con, snapshots, "local", load.load_id
+                )
+            totals["repositories"] += 1
+            totals["months"] += len(snapshots)
+            totals["rejected"] += len(load.rejects)
+            report(
+                name,
+                f"{len(snapshots)} new months"
+                if not load.rejects
+                else f"rejected: {load.rejects[0][1]}",
+            )
+    return dict(totals)
+
+
+def _parse_missing(
+    warehouse, pool, plan: RepositoryPlan, report, totals
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    blobs = plan.blobs()
+    parsed = store.cached_blobs(warehouse.con, blobs)
+    missing = [file for sha, file in blobs.items() if sha not in parsed]
+    totals["blobs_cached"] += len(blobs) - len(missing)
+    totals["blobs_parsed"] += len(missing)
+    chunks = [missing[i : i + PARSE_CHUNK] for i in range(0, len(missing), PARSE_CHUNK)]
+    futures = [pool.submit(parse_blobs, plan.path, chunk) for chunk in chunks]
+    for done, future in enumerate(futures, start=1):
+        results = future.result()
+        store.save_blobs(warehouse.con, results)
+        parsed.update({r.blob_sha: (r.import_roots, r.method) for r in results})
+        report(
+            plan.repo, f"parsed {min(done * PARSE_CHUNK, len(missing))}/{len(missing)} new blobs"
+        )
+    return parsed
