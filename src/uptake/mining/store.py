@@ -60,7 +60,12 @@ def cached_blobs(con: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> dict[st
     return {sha: (tuple(roots), method) for sha, roots, method in rows}
 
 
-def save_blobs(con: duckdb.DuckDBPyConnection, blobs: list[BlobImports]) -> None:
+def save_blobs(
+    con: duckdb.DuckDBPyConnection,
+    blobs: list[BlobImports],
+    *,
+    extractor_version: int = EXTRACTOR_VERSION,
+) -> None:
     """Persist parsed blobs at once (own transaction), so a killed run never parses them again."""
     if not blobs:
         return
@@ -81,7 +86,7 @@ def save_blobs(con: duckdb.DuckDBPyConnection, blobs: list[BlobImports]) -> None
                     b.method,
                     b.reason,
                     b.size_bytes,
-                    EXTRACTOR_VERSION,
+                    extractor_version,
                 )
                 for b in blobs
             ],

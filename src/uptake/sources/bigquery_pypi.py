@@ -14,22 +14,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
-from google.api_core import exceptions as google_errors
-from google.auth import exceptions as auth_errors
 from google.cloud import bigquery
 
-from uptake.errors import BudgetExceededError, SourceError
-from uptake.secrets import redact
+from uptake.errors import SourceError
+from uptake.sources.bigquery_jobs import (  # noqa: F401 (part of this module's API)
+    DEFAULT_CAP,
+    estimate_bytes,
+    make_client,
+    run_within_budget,
+)
 from uptake.study import normalize_project
 
 SOURCE = "bigquery_pypi"
 TABLE = "bigquery-public-data.pypi.file_downloads"
 EARLIEST_MONTH = date(2016, 1, 1)  # the BigQuery table starts in 2016
-DEFAULT_CAP = 10**12  # 1 TB, BigQuery's monthly free tier: one job never bills past it
 # A month is final once a load ran this many days after it ended: rows reach the table late.
 SETTLE_DAYS = 3
 # Installers that replicate PyPI rather than install from it; pypistats.org drops exactly
@@ -64,14 +65,6 @@ ORDER BY 1, 2, 3, 4
 """
 
 
-def make_client(project: str | None = None) -> bigquery.Client:
-    """A BigQuery client on Application Default Credentials; `project` is billed."""
-    with _google_errors(
-        "could not create a BigQuery client (check Application Default Credentials)"
-    ):
-        return bigquery.Client(project=project)
-
-
 def monthly_downloads_query(
     projects: Iterable[str], first_month: date, end_exclusive: date
 ) -> tuple[str, list]:
@@ -102,14 +95,6 @@ def months_to_load(
     return month, _next_month(current)
 
 
-def estimate_bytes(client, sql: str, params: list) -> int:
-    """Bytes the query would scan, from a free dry run (an upper bound on clustered tables)."""
-    config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False, query_parameters=params)
-    with _google_errors("the BigQuery dry run failed"):
-        job = client.query(sql, job_config=config)
-    return int(job.total_bytes_processed or 0)
-
-
 def fetch_monthly_downloads(
     client,
     projects: Iterable[str],
@@ -119,19 +104,15 @@ def fetch_monthly_downloads(
 ) -> pa.Table:
     """Price the query with a dry run, refuse it above the cap, else run it capped."""
     sql, params = monthly_downloads_query(projects, first_month, end_exclusive)
-    estimate = estimate_bytes(client, sql, params)
-    if estimate > maximum_bytes_billed:
-        raise BudgetExceededError(
-            f"BigQuery would scan {_gb(estimate)} for PyPI downloads {first_month} to "
-            f"{end_exclusive}, above the cap of {_gb(maximum_bytes_billed)}; raise "
-            f"maximum_bytes_billed to at least {estimate} bytes or load from a later month"
-        )
-    config = bigquery.QueryJobConfig(
-        query_parameters=params, maximum_bytes_billed=maximum_bytes_billed
+    rows = run_within_budget(
+        client,
+        sql,
+        params,
+        maximum_bytes_billed,
+        what=f"PyPI downloads {first_month} to {end_exclusive}",
+        hint="load from a later month",
     )
-    with _google_errors("the BigQuery query for PyPI downloads failed"):
-        rows = client.query(sql, job_config=config).result()
-        table = _to_arrow(rows)
+    table = _to_arrow(rows)
     return table.select(SCHEMA.names).cast(SCHEMA)
 
 
@@ -213,21 +194,6 @@ def _to_arrow(rows) -> pa.Table:
         # The Storage Read API needs another permission and package; results are small.
         return rows.to_arrow(create_bqstorage_client=False)
     return pa.Table.from_pylist([dict(row.items()) for row in rows], schema=SCHEMA)
-
-
-@contextmanager
-def _google_errors(doing: str) -> Iterator[None]:
-    """Google failures become one redacted line; the chained traceback could leak secrets."""
-    try:
-        yield
-    except (google_errors.GoogleAPIError, auth_errors.GoogleAuthError) as exc:
-        # Redact before folding lines: a private key spans lines and must match verbatim.
-        detail = " ".join(redact(str(exc)).split())
-        raise SourceError(f"{doing}: {type(exc).__name__}: {detail}") from None
-
-
-def _gb(n_bytes: int) -> str:
-    return f"{n_bytes / 1e9:,.1f} GB"
 
 
 def _month_start(day: date) -> date:
