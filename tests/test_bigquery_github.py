@@ -10,7 +10,6 @@ import sqlglot
 from uptake.errors import BudgetExceededError
 from uptake.mining import bigquery_github
 
-
 # As Jupyter writes notebooks: indented JSON, one line per source line.
 NOTEBOOK = """{
  "cells": [
