@@ -1,7 +1,7 @@
 -- Adoption of each technology per month, one series per segment, all segments in one
 -- table. Segments: industry_downloads (PyPI downloads per 30 days), oss_imports (active
--- open-source repositories importing it); later work adds research_mentions,
--- research_code, ecosystem_dependents and model_hub.
+-- open-source repositories importing it), model_hub (new Hugging Face Hub models
+-- published for it); research_mentions and research_code come from papers.
 -- Each segment is built in sql/intermediate/int_segment__<segment>.sql.
 -- grain: one row per segment, technology and month
 -- segment: the kind of adoption measured
@@ -23,10 +23,16 @@ oss_imports as (
     select * from intermediate.int_segment__oss_imports
 ),
 
+model_hub as (
+    select * from intermediate.int_segment__model_hub
+),
+
 all_segments as (
     select * from industry_downloads
     union all by name
     select * from oss_imports
+    union all by name
+    select * from model_hub
 ),
 
 final as (

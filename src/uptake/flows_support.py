@@ -10,13 +10,22 @@ MAX_REJECTS_LISTED = 20
 
 
 def load_summary_markdown(source: str, summary: dict) -> str:
-    lines = [
-        f"# {source}: load summary",
-        "",
-        "| rows loaded | items skipped | items rejected |",
-        "|---:|---:|---:|",
-        f"| {summary.get('rows', 0):,} | {summary.get('skipped', 0):,} | {summary.get('rejected', 0):,} |",
-    ]
+    if "rows" in summary:
+        lines = [
+            f"# {source}: load summary",
+            "",
+            "| rows loaded | items skipped | items rejected |",
+            "|---:|---:|---:|",
+            f"| {summary.get('rows', 0):,} | {summary.get('skipped', 0):,} | {summary.get('rejected', 0):,} |",
+        ]
+    else:
+        figures = {
+            k: v
+            for k, v in summary.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+        lines = [f"# {source}: summary", "", "| what | count |", "|---|---:|"]
+        lines += [f"| {_cell(k)} | {v:,} |" for k, v in sorted(figures.items())]
     rejects = summary.get("rejects") or []
     if rejects:
         lines += ["", "## Rejected", "", "| item | reason |", "|---|---|"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import duckdb
 
-# Raw table per load source, to count what each holds.
-SOURCE_TABLES = {
-    "top_pypi": "raw.top_pypi_downloads",
-    "bigquery_pypi": "raw.bigquery_pypi_downloads",
-    "pypistats": "raw.pypistats_downloads",
+# What each load source holds in the warehouse, counted in rows of its raw table.
+SOURCE_ROWS = {
+    "top_pypi": "select count(*) from raw.top_pypi_downloads",
+    "bigquery_pypi": "select count(*) from raw.bigquery_pypi_downloads",
+    "pypistats": "select count(*) from raw.pypistats_downloads",
+    "mining_local": "select count(*) from raw.repo_snapshots where source = 'local'",
+    "mining_api": "select count(*) from raw.repo_snapshots where source = 'api'",
+    "mining_bigquery": "select count(*) from raw.repo_snapshots where source = 'bigquery'",
 }
 
 
@@ -31,9 +34,9 @@ def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
         con.execute("select source, count(*) from meta.rejects group by source").fetchall()
     )
     report = []
-    for source in sorted(set(SOURCE_TABLES) | set(journal)):
-        table = SOURCE_TABLES.get(source)
-        rows = con.execute(f"select count(*) from {table}").fetchone()[0] if table else None  # noqa: S608
+    for source in sorted(set(SOURCE_ROWS) | set(journal)):
+        query = SOURCE_ROWS.get(source)
+        rows = con.execute(query).fetchone()[0] if query else None
         _, last_success, last_status, rejects_last = journal.get(source, (source, None, "never", 0))
         report.append(
             {

@@ -64,7 +64,8 @@ def main():
     cli(prog_name="uptake")
 
 
-from uptake.cli import inspect_commands, pipeline_commands  # noqa: E402
+from uptake.cli import inspect_commands, mining_commands, pipeline_commands  # noqa: E402
 
 pipeline_commands.register(cli)
+mining_commands.register(cli)
 inspect_commands.register(cli)

@@ -159,7 +159,8 @@ def mine_repositories(
     workers = workers or min(2, os.cpu_count() or 1)
     report = on_progress or (lambda repo, message: None)
     repositories = [(name, str(path)) for name, path in repositories]
-    totals = Counter()
+    totals: Counter = Counter()
+    rejects: list[tuple[str, str]] = []
     pool: Executor = ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor()
     with pool:
         plans = {
@@ -184,13 +185,14 @@ def mine_repositories(
             totals["repositories"] += 1
             totals["months"] += len(snapshots)
             totals["rejected"] += len(load.rejects)
+            rejects.extend(load.rejects)
             report(
                 name,
                 f"{len(snapshots)} new months"
                 if not load.rejects
                 else f"rejected: {load.rejects[0][1]}",
             )
-    return dict(totals)
+    return {**totals, "rejects": rejects}
 
 
 def _parse_missing(

@@ -1,0 +1,91 @@
+"""`uptake mine`: mine imports from repositories for a one-off run."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+
+import click
+
+from uptake.warehouse import Warehouse, resolve_path
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(mine)
+
+
+def _month(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month like 2024-03") from None
+
+
+@click.command()
+@click.argument("repositories", nargs=-1, required=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["local", "api", "bigquery"]),
+    default="local",
+    show_default=True,
+    help="local clones (paths or URLs), the GitHub API, or BigQuery's github_repos.",
+)
+@click.option(
+    "--until",
+    "until",
+    default=None,
+    metavar="YYYY-MM",
+    help="Mine months that ended before this month (default: the current month).",
+)
+@click.option(
+    "--workers", type=int, default=None, help="Processes parsing blobs (default: up to 2)."
+)
+@click.option(
+    "--snapshot-date",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="bigquery mode: when github_repos was last refreshed.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Do not show progress per repository.")
+@click.pass_obj
+def mine(settings, repositories, mode, until, workers, snapshot_date, quiet):
+    """Mine which modules REPOSITORIES import at every month end, into the warehouse.
+
+    REPOSITORIES are local clones, git URLs (cloned bare and blob-less next to the
+    warehouse), or owner/name. Blobs parsed once are never parsed again; a re-run mines
+    only new months.
+
+    Example:
+
+        uptake mine ./my-clone https://github.com/pallets/flask.git --until 2024-01
+    """
+    from uptake.flow_loader import load_flow
+
+    if not quiet:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+    parsed_snapshot = datetime.strptime(snapshot_date, "%Y-%m-%d").date() if snapshot_date else None
+    Warehouse.open(settings["db"], wait_seconds=settings["wait"]).close()
+    click.secho(
+        f"Mining {len(repositories)} repositories ({mode}) into {resolve_path(settings['db'])} ...",
+        err=True,
+        fg="cyan",
+    )
+    github_imports = load_flow("github_imports", "github_imports")
+    summary = github_imports(
+        repositories=list(repositories),
+        mode=mode,
+        db=settings["db"],
+        until=_month(until),
+        workers=workers,
+        snapshot_date=parsed_snapshot,
+    )
+    figures = ", ".join(
+        f"{key.replace('_', ' ')} {value:,}"
+        for key, value in sorted(summary.items())
+        if isinstance(value, int) and not isinstance(value, bool)
+    )
+    click.echo(f"mined: {figures}")
+    for item, reason in summary.get("rejects", [])[:10]:
+        click.secho(f"  rejected {item}: {reason}", err=True, fg="yellow")

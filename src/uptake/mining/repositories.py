@@ -1,0 +1,98 @@
+"""Naming and fetching the repositories to mine: local paths, git URLs, owner/name."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from uptake.errors import SourceError
+
+_OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_GITHUB_REMOTE = re.compile(r"github\.com[/:](?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$")
+
+
+@dataclass(frozen=True)
+class RepositoryRef:
+    name: str  # owner/name for GitHub, else a clone's folder name
+    location: str  # local path, or URL to clone
+
+
+def parse_repository(text: str) -> RepositoryRef:
+    """A local path, an http(s) git URL, or owner/name (taken as a GitHub repository)."""
+    if text.startswith(("http://", "https://", "file://")):
+        return RepositoryRef(name=_name_from_url(text), location=text)
+    path = Path(text)
+    if path.exists():
+        return RepositoryRef(name=_name_from_clone(path), location=str(path))
+    if _OWNER_NAME.match(text) and ".." not in text:
+        return RepositoryRef(name=text, location=f"https://github.com/{text}.git")
+    raise SourceError(f"{text!r} is neither a local repository, a git URL, nor owner/name")
+
+
+def github_name(text: str) -> str:
+    """Validate owner/name, refusing anything that could escape a path or a URL."""
+    if not _OWNER_NAME.match(text) or ".." in text:
+        raise SourceError(f"{text!r} is not a GitHub owner/name")
+    return text
+
+
+def _name_from_url(url: str) -> str:
+    match = _GITHUB_REMOTE.search(url)
+    if match:
+        return github_name(f"{match['owner']}/{match['name']}")
+    parsed = urlparse(url)
+    stem = Path(parsed.path.rstrip("/")).name.removesuffix(".git")
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", stem or "") or stem in (".", ".."):
+        raise SourceError(f"cannot name a repository from {url!r}")
+    return f"{parsed.hostname or 'local'}/{stem}"
+
+
+def _name_from_clone(path: Path) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(path), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+    )
+    match = _GITHUB_REMOTE.search(result.stdout.strip())
+    if match:
+        return f"{match['owner']}/{match['name']}"
+    return path.resolve().name
+
+
+def clone_or_update(ref: RepositoryRef, clones_dir: Path) -> Path:
+    """A bare, blob-less clone under `clones_dir` (blobs arrive on demand when mined)."""
+    if not ref.location.startswith(("http://", "https://", "file://")):
+        return Path(ref.location)
+    target = (clones_dir / f"{ref.name}.git").resolve()
+    if clones_dir.resolve() not in target.parents:
+        raise SourceError(f"refusing to clone {ref.name!r} outside {clones_dir}")
+    if target.exists():
+        command = [
+            "git",
+            "-C",
+            str(target),
+            "fetch",
+            "--quiet",
+            "--filter=blob:none",
+            "origin",
+            "+refs/heads/*:refs/heads/*",
+        ]
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            "git",
+            "clone",
+            "--quiet",
+            "--bare",
+            "--filter=blob:none",
+            ref.location,
+            str(target),
+        ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise OSError(f"git could not fetch {ref.location}: {lines[-1] if lines else 'no message'}")
+    return target
