@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from uptake.mining.imports import extract_imports
-
 from uptake.errors import SourceError
 from uptake.mining import store
 from uptake.mining.git_plumbing import (
@@ -28,6 +26,7 @@ from uptake.mining.git_plumbing import (
     month_end_commits,
     month_start,
 )
+from uptake.mining.imports import extract_imports
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "mining_local"
