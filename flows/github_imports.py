@@ -17,7 +17,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from uptake.flows_support import publish_load_summary, retry_if_transient
-from uptake.mining.repositories import RepositoryRef, clone_or_update, parse_repository
+from uptake.mining.repositories import (
+    RepositoryRef,
+    clone_or_update,
+    parse_repository,
+    unique_names,
+)
 from uptake.warehouse import Warehouse, resolve_path
 
 MODES = ("local", "api", "bigquery")
@@ -101,7 +106,7 @@ def github_imports(
     """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
-    refs = [parse_repository(text) for text in repositories]
+    refs = unique_names([parse_repository(text) for text in repositories])
     if mode == "api":
         summary = mine_api(db, [ref.name for ref in refs], until)
     elif mode == "bigquery":

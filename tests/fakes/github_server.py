@@ -16,6 +16,8 @@ The model is git's: each commit holds the files it changes (bytes, str or None f
 deletion) on top of its parent, on one linear default branch. Blob, tree and commit shas
 are real git object ids (the same bytes, dates and author give the sha `git` computes), so
 the fake can serve a repository for import mining as well as a file's history.
+`server.add_git_repo("owner/name", path)` serves a real local clone's HEAD history instead:
+merges (several parents), symlinks, submodules and executable files as git stores them.
 
 Endpoints (GET only), with the JSON shapes PyGithub reads:
   /rate_limit
@@ -26,6 +28,9 @@ Endpoints (GET only), with the JSON shapes PyGithub reads:
   /repos/{owner}/{repo}/contents/{path}?ref=   (files over 1 MB: encoding "none", content "")
   /repos/{owner}/{repo}/git/blobs/{sha}
   /repos/{owner}/{repo}/git/trees/{ref-or-sha}?recursive=1   (`tree_entry_limit` truncates)
+  /repos/{owner}/{repo}/branches/{branch}
+  /search/repositories?q=&sort=&order=&per_page=&page=   (language:, created:, stars:,
+      topic:, fork: qualifiers; at most `search_result_cap` (1,000) results, as GitHub)
 Every answer carries X-RateLimit-Limit/Remaining/Reset/Used/Resource headers (5,000 an
 hour with an Authorization header, 60 without, counted per credential); with
 `enforce_rate_limit = True` an exhausted bucket answers the real primary-limit 403.
@@ -38,12 +43,14 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pytest
@@ -105,6 +112,12 @@ class FakeCommit:
     parent: str | None
     author_name: str
     author_email: str
+    merged: tuple[str, ...] = ()  # parents after the first (merge commits)
+    author_date: datetime | None = None  # when it differs from the committer date (`date`)
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return ((self.parent,) if self.parent else ()) + self.merged
 
 
 class FakeRepo:
@@ -217,6 +230,78 @@ class FakeRepo:
                 return hits[0]
         return None
 
+    def history(self, start: FakeCommit) -> list[FakeCommit]:
+        """`start` and every commit reachable from it through any parent, newest first."""
+        by_sha = {c.sha: c for c in self.commits}
+        reachable, todo = set(), [start.sha]
+        while todo:
+            sha = todo.pop()
+            if sha in reachable or sha not in by_sha:
+                continue
+            reachable.add(sha)
+            todo.extend(by_sha[sha].parents)
+        return [c for c in reversed(self.commits) if c.sha in reachable]
+
+    def load_git(self, path: str | Path) -> list[FakeCommit]:
+        """Replace the history with a local repository's HEAD history, exactly as git holds it.
+
+        Commits come in git's date order (parents before children, HEAD last), with all
+        their parents and dates; trees keep git's modes and entries (120000 symlinks,
+        160000 submodules as type "commit"); every reachable blob is served.
+        """
+        path = str(path)
+
+        def git(*args: str, stdin: bytes | None = None) -> bytes:
+            return subprocess.run(["git", "-C", path, *args], input=stdin,
+                                  capture_output=True, check=True).stdout  # fmt: skip
+
+        objects = [
+            line.split()[0].decode() for line in git("rev-list", "--objects", "HEAD").splitlines()
+        ]
+        self.blobs, self.trees, raw_trees = {}, {}, {}
+        for sha, kind, body in _cat_file_batch(git, objects):
+            if kind == "blob":
+                self.blobs[sha] = body
+            elif kind == "tree":
+                raw_trees[sha] = body
+        for sha, body in raw_trees.items():
+            self.trees[sha] = list(_parse_git_tree(body, self.blobs))
+        log = git("log", "--date-order", "--reverse", "-z",
+                  "--format=%H%x01%P%x01%T%x01%ct%x01%at%x01%an%x01%ae%x01%B", "HEAD")  # fmt: skip
+        self.commits, files_at = [], {}
+        for record in filter(None, log.decode().split("\0")):
+            sha, parents, tree, ct, at, name, email, message = record.split("\x01")
+            parents = parents.split()
+            files = files_at[sha] = dict(self._tree_files(tree, ""))
+            before = files_at.get(parents[0], {}) if parents else {}
+            changes: dict[str, bytes | None] = {
+                p: c for p, c in files.items() if before.get(p) != c
+            }
+            changes.update({p: None for p in before if p not in files})
+            self.commits.append(
+                FakeCommit(
+                    sha=sha,
+                    date=datetime.fromtimestamp(int(ct), UTC),
+                    message=message.rstrip("\n"),
+                    changes=changes,
+                    files=files,
+                    tree_sha=tree,
+                    parent=parents[0] if parents else None,
+                    author_name=name,
+                    author_email=email,
+                    merged=tuple(parents[1:]),
+                    author_date=datetime.fromtimestamp(int(at), UTC),
+                )
+            )
+        return self.commits
+
+    def _tree_files(self, sha: str, prefix: str) -> Iterator[tuple[str, bytes]]:
+        for entry in self.trees[sha]:
+            if entry.type == "tree":
+                yield from self._tree_files(entry.sha, f"{prefix}{entry.name}/")
+            elif entry.type == "blob":
+                yield f"{prefix}{entry.name}", self.blobs[entry.sha]
+
     def _store_tree(self, files: Mapping[str, bytes]) -> str:
         """Store the tree objects for `files` (nested by directory); return the root sha."""
         children: dict[str, dict] = {}
@@ -256,6 +341,32 @@ class FakeRepo:
         if not text.endswith("\n"):
             text += "\n"
         return _git_object_sha("commit", text.encode("utf-8"))
+
+
+def _cat_file_batch(git, shas: list[str]) -> Iterator[tuple[str, str, bytes]]:
+    """(sha, type, content) of each object, read through one `git cat-file --batch`."""
+    output = git("cat-file", "--batch", stdin="".join(f"{sha}\n" for sha in shas).encode())
+    at = 0
+    while at < len(output):
+        end = output.index(b"\n", at)
+        sha, kind, size = output[at:end].decode().split()
+        start = end + 1
+        yield sha, kind, output[start : start + int(size)]
+        at = start + int(size) + 1
+
+
+def _parse_git_tree(body: bytes, blobs: Mapping[str, bytes]) -> Iterator[TreeEntry]:
+    """A raw tree object's entries (`<mode> <name>\\0<20-byte sha>` each), in git's order."""
+    at = 0
+    while at < len(body):
+        space = body.index(b" ", at)
+        nul = body.index(b"\0", space)
+        mode = body[at:space].decode().zfill(6)
+        sha = body[nul + 1 : nul + 21].hex()
+        kind = {"040000": "tree", "160000": "commit"}.get(mode, "blob")
+        name = body[space + 1 : nul].decode(errors="replace")
+        yield TreeEntry(name, mode, kind, sha, len(blobs[sha]) if kind == "blob" else None)
+        at = nul + 21
 
 
 # -- scripting and records ---------------------------------------------------------------
@@ -313,6 +424,7 @@ class FakeGitHub:
         self.requests: list[RecordedRequest] = []
         self.contents_inline_limit = CONTENTS_INLINE_LIMIT
         self.tree_entry_limit: int | None = None
+        self.search_result_cap = 1000  # GitHub serves the first 1,000 results of a search only
         self.enforce_rate_limit = False
         self.authenticated_limit = 5000
         self.anonymous_limit = 60
@@ -328,6 +440,12 @@ class FakeGitHub:
         """A new repository (see FakeRepo for the metadata keywords); returns it for commits."""
         repo = FakeRepo(full_name, id=len(self.repos) + 1, **metadata)
         self.repos[full_name.lower()] = repo
+        return repo
+
+    def add_git_repo(self, full_name: str, path: str | Path, **metadata) -> FakeRepo:
+        """A repository serving a local git repository's HEAD history (see FakeRepo.load_git)."""
+        repo = self.add_repo(full_name, **metadata)
+        repo.load_git(path)
         return repo
 
     def fail(
@@ -498,6 +616,8 @@ class FakeGitHub:
     def _route(self, path: str, query: dict[str, list[str]], authorization: str | None):
         if path == "/rate_limit":
             return 200, {}, self._rate_limit_json(authorization)
+        if path == "/search/repositories":
+            return self._search_answer({k: v[-1] for k, v in query.items()})
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
         if not match:
             return 404, {}, _not_found()
@@ -514,6 +634,7 @@ class FakeGitHub:
             (r"/contents(?:/(?P<path>.*))?", self._contents_answer),
             (r"/git/blobs/(?P<sha>[0-9a-fA-F]+)", self._blob_answer),
             (r"/git/trees/(?P<ref>.+)", self._tree_answer),
+            (r"/branches/(?P<branch>.+)", self._branch_answer),
         )
         for pattern, answer in routes:
             found = re.fullmatch(pattern, rest)
@@ -584,6 +705,7 @@ class FakeGitHub:
             "email": commit.author_email,
             "date": _iso(commit.date),
         }
+        author = person | {"date": _iso(commit.author_date or commit.date)}
         answer = {
             "sha": commit.sha,
             "node_id": f"C_{commit.sha[:12]}",
@@ -592,7 +714,7 @@ class FakeGitHub:
             "comments_url": f"{api}/commits/{commit.sha}/comments",
             "commit": {
                 "url": f"{api}/git/commits/{commit.sha}",
-                "author": person,
+                "author": author,
                 "committer": person,
                 "message": commit.message,
                 "tree": {"sha": commit.tree_sha, "url": f"{api}/git/trees/{commit.tree_sha}"},
@@ -609,13 +731,12 @@ class FakeGitHub:
             "committer": None,
             "parents": [
                 {
-                    "sha": commit.parent,
-                    "url": f"{api}/commits/{commit.parent}",
-                    "html_url": f"https://github.com/{repo.full_name}/commit/{commit.parent}",
+                    "sha": parent,
+                    "url": f"{api}/commits/{parent}",
+                    "html_url": f"https://github.com/{repo.full_name}/commit/{parent}",
                 }
-            ]
-            if commit.parent
-            else [],
+                for parent in commit.parents
+            ],
         }
         if with_files:
             parent = repo.resolve(commit.parent) if commit.parent else None
@@ -649,7 +770,7 @@ class FakeGitHub:
                 return 409, {}, {"message": "Git Repository is empty.", "documentation_url": DOCS}
             return 404, {}, {"message": f"No commit found for SHA: {params.get('sha')}",
                              "documentation_url": DOCS}  # fmt: skip
-        history = repo.commits[: repo.commits.index(start) + 1][::-1]  # newest first
+        history = repo.history(start)  # newest first, through every parent as GitHub lists
         if params.get("path"):
             history = [c for c in history if _touches(c, params["path"].strip("/"))]
         if params.get("since"):
@@ -662,7 +783,7 @@ class FakeGitHub:
         chosen = history[(page - 1) * per_page : page * per_page]
         return 200, links, [self._commit_json(repo, c) for c in chosen]
 
-    def _paginate(self, repo: FakeRepo, endpoint: str, params, total: int):
+    def _paginate(self, repo: FakeRepo | None, endpoint: str, params, total: int):
         try:
             per_page = min(max(int(params.get("per_page", DEFAULT_PER_PAGE)), 1), MAX_PER_PAGE)
             page = max(int(params.get("page", 1)), 1)
@@ -678,11 +799,46 @@ class FakeGitHub:
         if rels:
             base = {k: v for k, v in params.items() if k != "page"}
             base["per_page"] = str(per_page)
-            url = f"{self._api(repo)}/{endpoint}"
+            url = f"{self._api(repo) if repo else self.base_url}/{endpoint}"
             links["Link"] = ", ".join(
                 f'<{url}?{urlencode({**base, "page": str(n)})}>; rel="{rel}"' for rel, n in rels
             )
         return page, per_page, links
+
+    def _branch_answer(self, repo: FakeRepo, params, branch: str):
+        if branch != repo.default_branch or repo.head is None:
+            return 404, {}, {"message": "Branch not found", "documentation_url": DOCS}
+        api = self._api(repo)
+        return 200, {}, {
+            "name": branch,
+            "commit": self._commit_json(repo, repo.head),
+            "_links": {"self": f"{api}/branches/{branch}",
+                       "html": f"https://github.com/{repo.full_name}/tree/{branch}"},
+            "protected": False,
+        }  # fmt: skip
+
+    def _search_answer(self, params):
+        """GitHub's repository search over the fake's repositories, with its 1,000-result cap."""
+        try:
+            wanted = _SearchQuery.parse(params.get("q", ""))
+        except ValueError as exc:
+            return 422, {}, {"message": "Validation Failed", "errors": [{"message": str(exc)}],
+                             "documentation_url": DOCS}  # fmt: skip
+        found = [r for r in self.repos.values() if wanted.matches(r)]
+        if params.get("sort") == "stars":
+            found.sort(
+                key=lambda r: (r.stargazers_count, -r.id), reverse=params.get("order") != "asc"
+            )
+        else:
+            found.sort(key=lambda r: r.id)
+        served = found[: self.search_result_cap]
+        page, per_page, links = self._paginate(None, "search/repositories", params, len(served))
+        if (page - 1) * per_page >= self.search_result_cap:
+            return 422, {}, {"message": f"Only the first {self.search_result_cap} search results"
+                             " are available", "documentation_url": DOCS}  # fmt: skip
+        chosen = served[(page - 1) * per_page : page * per_page]
+        items = [self._repo_answer(r, {})[2] | {"score": 1.0} for r in chosen]
+        return 200, links, {"total_count": len(found), "incomplete_results": False, "items": items}
 
     def _commit_answer(self, repo: FakeRepo, params, ref: str):
         commit = repo.resolve(ref)
@@ -869,6 +1025,80 @@ class FakeGitHub:
             for name, b in resources.items()
         }
         return {"resources": shaped, "rate": shaped["core"]}
+
+
+@dataclass
+class _SearchQuery:
+    """The qualifiers of a repository search the fake understands; free words are ignored."""
+
+    language: str | None = None
+    created: tuple[datetime, datetime] | None = None  # inclusive bounds
+    stars: tuple[int, int] | None = None
+    topics: tuple[str, ...] = ()
+    fork: str = "false"  # GitHub leaves forks out unless fork:true or fork:only
+
+    @classmethod
+    def parse(cls, q: str) -> _SearchQuery:
+        query = cls()
+        for term in q.split():
+            key, _, value = term.partition(":")
+            if key == "language":
+                query.language = value.lower()
+            elif key == "created":
+                query.created = _date_range(value)
+            elif key == "stars":
+                query.stars = _int_range(value)
+            elif key == "topic":
+                query.topics += (value.lower(),)
+            elif key == "fork":
+                query.fork = value
+        return query
+
+    def matches(self, repo: FakeRepo) -> bool:
+        if self.language and (repo.language or "").lower() != self.language:
+            return False
+        if self.created and not self.created[0] <= repo.created_at <= self.created[1]:
+            return False
+        if self.stars and not self.stars[0] <= repo.stargazers_count <= self.stars[1]:
+            return False
+        if any(t not in [x.lower() for x in repo.topics] for t in self.topics):
+            return False
+        return {"true": True, "only": repo.fork}.get(self.fork, not repo.fork)
+
+
+def _bound(value: str, *, end: bool) -> datetime:
+    if "T" in value:
+        return _as_datetime(value)
+    day = date.fromisoformat(value)
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return moment.replace(hour=23, minute=59, second=59) if end else moment
+
+
+def _date_range(value: str) -> tuple[datetime, datetime]:
+    low, high = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    if ".." in value:
+        start, _, stop = value.partition("..")
+        return (low if start == "*" else _bound(start, end=False),
+                high if stop == "*" else _bound(stop, end=True))  # fmt: skip
+    for op, answer in ((">=", lambda v: (_bound(v, end=False), high)),
+                       ("<=", lambda v: (low, _bound(v, end=True))),
+                       (">", lambda v: (_bound(v, end=True), high)),
+                       ("<", lambda v: (low, _bound(v, end=False)))):  # fmt: skip
+        if value.startswith(op):
+            return answer(value[len(op) :])
+    return _bound(value, end=False), _bound(value, end=True)
+
+
+def _int_range(value: str) -> tuple[int, int]:
+    big = 2**62
+    if ".." in value:
+        start, _, stop = value.partition("..")
+        return (0 if start == "*" else int(start), big if stop == "*" else int(stop))
+    for op, answer in ((">=", lambda v: (v, big)), ("<=", lambda v: (0, v)),
+                       (">", lambda v: (v + 1, big)), ("<", lambda v: (0, v - 1))):  # fmt: skip
+        if value.startswith(op):
+            return answer(int(value[len(op) :]))
+    return int(value), int(value)
 
 
 def _touches(commit: FakeCommit, path: str) -> bool:

@@ -54,8 +54,9 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, quiet):
     """Mine which modules REPOSITORIES import at every month end, into the warehouse.
 
     REPOSITORIES are local clones, git URLs (cloned bare and blob-less next to the
-    warehouse), or owner/name. Blobs parsed once are never parsed again; a re-run mines
-    only new months.
+    warehouse), or owner/name; NAME=PATH names a clone whose remote does not say which
+    repository it is. Blobs parsed once are never parsed again; a re-run mines only new
+    months.
 
     Example:
 

@@ -21,7 +21,13 @@ class RepositoryRef:
 
 
 def parse_repository(text: str) -> RepositoryRef:
-    """A local path, an http(s) git URL, or owner/name (taken as a GitHub repository)."""
+    """A local path, an http(s) git URL, or owner/name (taken as a GitHub repository);
+    `NAME=PATH_OR_URL` names a clone whose remote or folder does not say who it is."""
+    name, separator, location = text.partition("=")
+    if separator and name and not name.startswith(("http", "file", "/", ".")):
+        return RepositoryRef(
+            name=github_name(name) if "/" in name else _plain_name(name), location=location
+        )
     if text.startswith(("http://", "https://", "file://")):
         return RepositoryRef(name=_name_from_url(text), location=text)
     path = Path(text)
@@ -37,6 +43,25 @@ def github_name(text: str) -> str:
     if not _OWNER_NAME.match(text) or ".." in text:
         raise SourceError(f"{text!r} is not a GitHub owner/name")
     return text
+
+
+def _plain_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", text) or text in (".", ".."):
+        raise SourceError(f"{text!r} is not a usable repository name")
+    return text
+
+
+def unique_names(refs: list[RepositoryRef]) -> list[RepositoryRef]:
+    """Refuse two repositories under one name: their months would overwrite each other."""
+    seen: dict[str, str] = {}
+    for ref in refs:
+        if ref.name in seen and seen[ref.name] != ref.location:
+            raise SourceError(
+                f"{seen[ref.name]} and {ref.location} would both be mined as {ref.name!r}; "
+                "name them with NAME=PATH"
+            )
+        seen[ref.name] = ref.location
+    return list({ref.name: ref for ref in refs}.values())
 
 
 def _name_from_url(url: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
+import pyarrow as pa
 
 # Bump when the extractor's results change, so cached blobs are parsed again.
 EXTRACTOR_VERSION = 1
@@ -69,32 +70,35 @@ def save_blobs(
     """Persist parsed blobs at once (own transaction), so a killed run never parses them again."""
     if not blobs:
         return
+    # Arrow, not executemany: row-by-row inserts cost ~1 ms each in DuckDB.
+    new_blobs = pa.table(
+        {
+            "blob_sha": [b.blob_sha for b in blobs],
+            "import_roots": [list(b.import_roots) for b in blobs],
+            "modules": [list(b.modules) for b in blobs],
+            "relative_imports": [list(b.relative_imports) for b in blobs],
+            "method": [b.method for b in blobs],
+            "reason": [b.reason for b in blobs],
+            "size_bytes": pa.array([b.size_bytes for b in blobs], pa.int64()),
+        },
+        schema=_BLOB_SCHEMA,
+    )
     con.execute("begin transaction")
     try:
+        con.register("new_blobs", new_blobs)
         con.execute(
-            "delete from raw.blob_imports where blob_sha in (select unnest(?))",
-            [[b.blob_sha for b in blobs]],
+            "delete from raw.blob_imports where blob_sha in (select blob_sha from new_blobs)"
         )
-        con.executemany(
-            "insert into raw.blob_imports values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-            [
-                (
-                    b.blob_sha,
-                    list(b.import_roots),
-                    list(b.modules),
-                    list(b.relative_imports),
-                    b.method,
-                    b.reason,
-                    b.size_bytes,
-                    extractor_version,
-                )
-                for b in blobs
-            ],
+        con.execute(
+            "insert into raw.blob_imports select *, ?, now()::timestamp from new_blobs",
+            [extractor_version],
         )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        con.unregister("new_blobs")
 
 
 def replace_months(
@@ -103,36 +107,63 @@ def replace_months(
     """Upsert month snapshots (call inside a journaled load); returns rows written."""
     if not snapshots:
         return 0
-    keys = [(s.repo, s.month) for s in snapshots]
-    con.execute("create or replace temp table mined_keys (repo varchar, month date)")
-    con.executemany("insert into temp.mined_keys values (?, ?)", keys)
-    con.execute(
-        "delete from raw.repo_snapshots where (repo, month) in (select (repo, month) from temp.mined_keys)"
+    months = pa.table(
+        {
+            "repo": [s.repo for s in snapshots],
+            "month": pa.array([s.month for s in snapshots], pa.date32()),
+            "commit_sha": [s.commit_sha for s in snapshots],
+            "committed_at": pa.array([s.committed_at for s in snapshots], pa.timestamp("us")),
+            "python_files": pa.array([s.python_files for s in snapshots], pa.int32()),
+            "notebook_files": pa.array([s.notebook_files for s in snapshots], pa.int32()),
+            "fallback_files": pa.array([s.fallback_files for s in snapshots], pa.int32()),
+            "skipped_files": pa.array([s.skipped_files for s in snapshots], pa.int32()),
+        }
     )
-    con.execute(
-        "delete from raw.repo_snapshot_blobs where (repo, month) in (select (repo, month) from temp.mined_keys)"
-    )
-    con.executemany(
-        "insert into raw.repo_snapshots values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-        [
-            (
-                s.repo,
-                s.month,
-                s.commit_sha,
-                s.committed_at,
-                s.python_files,
-                s.notebook_files,
-                s.fallback_files,
-                s.skipped_files,
-                source,
-                load_id,
-            )
-            for s in snapshots
-        ],
-    )
-    blobs = [
+    blob_rows = [
         (s.repo, s.month, sha, n) for s in snapshots for sha, n in sorted(s.blob_files.items())
     ]
-    if blobs:
-        con.executemany("insert into raw.repo_snapshot_blobs values (?, ?, ?, ?)", blobs)
-    return len(snapshots) + len(blobs)
+    blobs = pa.table(
+        {
+            "repo": [r[0] for r in blob_rows],
+            "month": pa.array([r[1] for r in blob_rows], pa.date32()),
+            "blob_sha": [r[2] for r in blob_rows],
+            "files": pa.array([r[3] for r in blob_rows], pa.int32()),
+        },
+        schema=_SNAPSHOT_BLOB_SCHEMA,
+    )
+    con.register("new_months", months)
+    con.register("new_month_blobs", blobs)
+    try:
+        keys = "(repo, month) in (select (repo, month) from new_months)"
+        con.execute(f"delete from raw.repo_snapshots where {keys}")  # noqa: S608 (constant)
+        con.execute(f"delete from raw.repo_snapshot_blobs where {keys}")  # noqa: S608 (constant)
+        con.execute(
+            "insert into raw.repo_snapshots select *, ?, ?, now()::timestamp from new_months",
+            [source, load_id],
+        )
+        con.execute("insert into raw.repo_snapshot_blobs select * from new_month_blobs")
+    finally:
+        con.unregister("new_months")
+        con.unregister("new_month_blobs")
+    return len(snapshots) + len(blob_rows)
+
+
+_BLOB_SCHEMA = pa.schema(
+    [
+        ("blob_sha", pa.string()),
+        ("import_roots", pa.list_(pa.string())),
+        ("modules", pa.list_(pa.string())),
+        ("relative_imports", pa.list_(pa.string())),
+        ("method", pa.string()),
+        ("reason", pa.string()),
+        ("size_bytes", pa.int64()),
+    ]
+)
+_SNAPSHOT_BLOB_SCHEMA = pa.schema(
+    [
+        ("repo", pa.string()),
+        ("month", pa.date32()),
+        ("blob_sha", pa.string()),
+        ("files", pa.int32()),
+    ]
+)

@@ -1,0 +1,191 @@
+import subprocess
+from datetime import date
+
+import pytest
+
+from tests.conftest import count
+from tests.git_repos import RepoBuilder, notebook
+from uptake.mining.history_miner import mine_repositories
+
+BIG_FILE = b"x = 1\n" * (9 * 1024 * 1024)  # 54 MB of Python: over the size limit
+
+
+@pytest.fixture(scope="module")
+def history_repo(tmp_path_factory):
+    """Renames, deletions, a merge, a notebook, Python 2, a binary .py, a 54 MB file,
+    a symlink, an LFS pointer and a submodule, over six months of 2020."""
+    repo = RepoBuilder(tmp_path_factory.mktemp("repos") / "project")
+    repo.commit(
+        "2020-01-15T10:00:00Z",
+        {"a.py": "import torch\nimport os\n", "b.py": "import tensorflow as tf\n"},
+    )
+    repo.commit(
+        "2020-01-20T10:00:00Z",
+        {"nb.ipynb": notebook("!pip install torch\nimport jax.numpy as jnp")},
+    )
+    repo.git("mv", "b.py", "c.py")
+    repo.commit("2020-03-10T10:00:00Z", {"a.py": "from torch import nn\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("2020-03-20T10:00:00Z", {"d.py": "def f():\n    import pandas\n"})
+    repo.git("checkout", "-q", "main")
+    repo.git(
+        "merge", "-q", "--no-ff", "-m", "merge feature", "feature", date="2020-04-05T10:00:00Z"
+    )
+    lfs = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 123\n"
+    repo.commit(
+        "2020-05-02T10:00:00Z",
+        {
+            "a.py": None,
+            "py2.py": "import urllib2\nprint 'hello'\n",
+            "binary.py": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,  # an image named .py
+            "big.py": BIG_FILE,
+            "lfs.py": lfs,
+        },
+    )
+    (repo.path / "link.py").symlink_to("c.py")
+    repo.git("add", "link.py")
+    submodule_commit = repo.git("rev-parse", "HEAD")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{submodule_commit},vendored")
+    repo.commit("2020-05-03T10:00:00Z", {})
+    return repo.path
+
+
+EXPECTED_MONTHS = {
+    # month: (python files, notebooks, fallback, skipped, {import root: files})
+    date(2020, 1, 1): (2, 1, 0, 0, {"jax": 1, "os": 1, "tensorflow": 1, "torch": 1}),
+    date(2020, 2, 1): (2, 1, 0, 0, {"jax": 1, "os": 1, "tensorflow": 1, "torch": 1}),
+    date(2020, 3, 1): (2, 1, 0, 0, {"jax": 1, "tensorflow": 1, "torch": 1}),
+    date(2020, 4, 1): (3, 1, 0, 0, {"jax": 1, "pandas": 1, "tensorflow": 1, "torch": 1}),
+    date(2020, 5, 1): (6, 1, 1, 3, {"jax": 1, "pandas": 1, "tensorflow": 1, "urllib2": 1}),
+    date(2020, 6, 1): (6, 1, 1, 3, {"jax": 1, "pandas": 1, "tensorflow": 1, "urllib2": 1}),
+}
+
+
+def mined(warehouse) -> dict:
+    snapshots = warehouse.con.execute(
+        "select month, python_files, notebook_files, fallback_files, skipped_files from raw.repo_snapshots "
+        "where repo = 'owner/project' order by month"
+    ).fetchall()
+    imports = warehouse.con.execute(
+        """
+        select s.month, r.import_root, sum(s.files)
+        from raw.repo_snapshot_blobs as s
+        join raw.blob_imports as b using (blob_sha), unnest(b.import_roots) as r(import_root)
+        where s.repo = 'owner/project'
+        group by all
+        """
+    ).fetchall()
+    by_month = {month: (py, nb, fb, sk, {}) for month, py, nb, fb, sk in snapshots}
+    for month, root, files in imports:
+        by_month[month][4][root] = files
+    return by_month
+
+
+def test_each_month_end_snapshot_gives_the_expected_imports(warehouse, history_repo):
+    summary = mine_repositories(
+        warehouse, [("owner/project", history_repo)], until=date(2020, 7, 1), workers=1
+    )
+
+    assert mined(warehouse) == EXPECTED_MONTHS
+    assert summary["months"] == 6
+    commits = warehouse.con.execute(
+        "select month, commit_sha from raw.repo_snapshots order by month"
+    ).fetchall()
+    merge = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(history_repo),
+            "rev-list",
+            "--first-parent",
+            "-1",
+            "--before=2020-05-01",
+            "HEAD",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert dict(commits)[date(2020, 4, 1)] == merge
+
+
+def test_skips_and_fallbacks_say_why(warehouse, history_repo):
+    mine_repositories(
+        warehouse, [("owner/project", history_repo)], until=date(2020, 7, 1), workers=1
+    )
+
+    reasons = dict(
+        warehouse.con.execute(
+            "select method || ': ' || coalesce(reason, ''), count(*) from raw.blob_imports "
+            "where method <> 'ast' group by all"
+        ).fetchall()
+    )
+    assert any(r.startswith("skipped: over size limit") for r in reasons)
+    assert "skipped: git-lfs pointer, not the file" in reasons
+    assert any(r.startswith("skipped:") and "binary" in r for r in reasons)
+    assert any(r.startswith("fallback:") for r in reasons)
+
+
+def test_a_rerun_parses_nothing_and_mines_only_new_months(warehouse, history_repo):
+    mine_repositories(
+        warehouse, [("owner/project", history_repo)], until=date(2020, 6, 1), workers=1
+    )
+    before = count(warehouse, "select count(*) from raw.blob_imports")
+
+    again = mine_repositories(
+        warehouse, [("owner/project", history_repo)], until=date(2020, 6, 1), workers=1
+    )
+    later = mine_repositories(
+        warehouse, [("owner/project", history_repo)], until=date(2020, 7, 1), workers=1
+    )
+
+    assert (again["months"], again.get("blobs_parsed", 0)) == (0, 0)
+    assert (later["months"], later.get("blobs_parsed", 0)) == (1, 0)
+    assert count(warehouse, "select count(*) from raw.blob_imports") == before
+    assert mined(warehouse) == EXPECTED_MONTHS
+
+
+def test_parallel_workers_give_the_same_rows(warehouse, history_repo, tmp_path):
+    mine_repositories(
+        warehouse, [("owner/project", history_repo)], until=date(2020, 7, 1), workers=2
+    )
+
+    assert mined(warehouse) == EXPECTED_MONTHS
+
+
+def test_shallow_and_partial_clones_and_an_empty_repository(warehouse, history_repo, tmp_path):
+    shallow = tmp_path / "shallow"
+    partial = tmp_path / "partial"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{history_repo}", str(shallow)], check=True
+    )
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{history_repo}", str(partial)],
+        check=True,
+    )
+    empty = RepoBuilder(tmp_path / "empty").path
+
+    summary = mine_repositories(
+        warehouse,
+        [
+            ("o/shallow", shallow),
+            ("o/partial", partial),
+            ("o/empty", empty),
+            ("o/missing", tmp_path / "nope"),
+        ],
+        until=date(2020, 7, 1),
+        workers=1,
+    )
+
+    months = dict(
+        warehouse.con.execute(
+            "select repo, count(*) from raw.repo_snapshots group by repo"
+        ).fetchall()
+    )
+    assert months == {
+        "o/partial": 6,
+        "o/shallow": 2,
+    }  # a depth-1 clone only knows May's last commit
+    assert summary["rejected"] == 1
+    reject = warehouse.con.execute("select item, reason from meta.rejects").fetchone()
+    assert reject[0] == "o/missing" and "not a git repository" in reject[1]
