@@ -189,3 +189,14 @@ def test_shallow_and_partial_clones_and_an_empty_repository(warehouse, history_r
     assert summary["rejected"] == 1
     reject = warehouse.con.execute("select item, reason from meta.rejects").fetchone()
     assert reject[0] == "o/missing" and "not a git repository" in reject[1]
+
+
+def test_one_log_pass_lists_the_same_files_as_ls_tree_per_commit(history_repo):
+    from uptake.mining.git_plumbing import GitRepository, month_end_commits
+
+    git = GitRepository(history_repo)
+    commits = {c.sha for c in month_end_commits(git.first_parent_history(), date(2020, 7, 1)).values()}
+
+    replayed = git.python_files_at(commits)
+
+    assert replayed == {commit: git.python_files(commit) for commit in commits}

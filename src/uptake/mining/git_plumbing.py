@@ -88,6 +88,74 @@ class GitRepository:
                 files.append(TreeFile(path, sha, int(size) if size.strip().isdigit() else -1))
         return files
 
+    def python_files_at(self, commits: Iterable[str]) -> dict[str, list[TreeFile]]:
+        """`python_files` for many first-parent commits from ONE `git log --raw` pass.
+
+        Replays the first-parent history's changes (merges against their first parent)
+        instead of listing each commit's whole tree: the cost follows the changes, not
+        files times months.
+        """
+        wanted = set(commits)
+        if not wanted:
+            return {}
+        output = self._git(
+            "log",
+            "--first-parent",
+            "-m",
+            "--root",
+            "--raw",
+            "--no-renames",
+            "-z",
+            "--no-abbrev",
+            "--format=%x01%H",
+            "--reverse",
+            "HEAD",
+        )
+        tree: dict[str, tuple[str, str]] = {}
+        snapshots: dict[str, list[tuple[str, str]]] = {}
+        for chunk in output.split(b"\x01")[1:]:
+            sha, _, changes = chunk.partition(b"\0")
+            fields = changes.lstrip(b"\n").split(b"\0")
+            for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+                if not meta.startswith(b":"):
+                    continue
+                _, new_mode, _, new_sha, status = meta[1:].decode().split()
+                path = raw_path.decode(errors="surrogateescape")
+                if status == "D":
+                    tree.pop(path, None)
+                else:
+                    tree[path] = (new_mode, new_sha)
+            commit = sha.decode()
+            if commit in wanted:
+                snapshots[commit] = sorted(
+                    (path, blob)
+                    for path, (mode, blob) in tree.items()
+                    if mode.startswith("100") and path.endswith(MINED_SUFFIXES)
+                )
+        sizes = self.blob_sizes({blob for files in snapshots.values() for _, blob in files})
+        return {
+            commit: [TreeFile(path, blob, sizes.get(blob, -1)) for path, blob in files]
+            for commit, files in snapshots.items()
+        }
+
+    def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
+        """Size of each blob, from one `cat-file --batch-check`."""
+        shas = list(shas)
+        if not shas:
+            return {}
+        result = subprocess.run(
+            ["git", "-C", str(self.path), "cat-file", "--batch-check"],
+            input="\n".join(shas).encode() + b"\n",
+            capture_output=True,
+            check=False,
+        )
+        sizes = {}
+        for line in result.stdout.decode().splitlines():
+            fields = line.split()
+            if len(fields) == 3 and fields[1] == "blob":
+                sizes[fields[0]] = int(fields[2])
+        return sizes
+
     def read_blobs(self, shas: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
         """(sha, content) for each sha, in order, through one `cat-file --batch`; None if missing."""
         process = subprocess.Popen(

@@ -59,7 +59,7 @@ def plan_repository(
     todo = {
         month: commit for month, commit in months.items() if already_mined.get(month) != commit.sha
     }
-    trees = {commit.sha: git.python_files(commit.sha) for commit in set(todo.values())}
+    trees = git.python_files_at(commit.sha for commit in todo.values())
     return RepositoryPlan(repo=repo, path=path, months=todo, trees=trees)
 
 
