@@ -92,3 +92,48 @@ def test_build_killed_half_way_keeps_the_previous_marts(tmp_path, shared_data):
         assert mart_fingerprints(warehouse) == before
         build(warehouse)
         assert mart_fingerprints(warehouse) != before
+
+
+def test_mining_killed_after_parsing_resumes_without_parsing_again(tmp_path):
+    from datetime import date
+
+    from tests.git_repos import RepoBuilder
+    from uptake.mining.history_miner import mine_repositories
+
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("2021-01-10T00:00:00Z", {"a.py": "import torch\n", "b.py": "import numpy\n"})
+    repo.commit("2021-02-10T00:00:00Z", {"c.py": "import jax\n"})
+    db = tmp_path / "killed.duckdb"
+    start_and_kill_at_marker(
+        f"""
+        import time
+        from datetime import date
+        from uptake.mining import store
+        from uptake.mining.history_miner import mine_repositories
+        from uptake.warehouse import Warehouse
+
+        def stall(*args, **kwargs):
+            print("reached the kill point", flush=True)
+            time.sleep(120)
+        store.replace_months = stall
+
+        with Warehouse.open({str(db)!r}) as warehouse:
+            mine_repositories(warehouse, [("o/repo", {str(repo.path)!r})], until=date(2021, 4, 1), workers=1)
+        """
+    )
+
+    with Warehouse.open(db) as warehouse:
+        assert count(warehouse, "select count(*) from raw.repo_snapshots") == 0
+        assert (
+            count(warehouse, "select count(*) from raw.blob_imports") == 3
+        )  # saved before the kill
+        resumed = mine_repositories(
+            warehouse, [("o/repo", repo.path)], until=date(2021, 4, 1), workers=1
+        )
+        after_crash = table_rows(warehouse, "raw.repo_snapshots", "repo, month")
+    with Warehouse.open(tmp_path / "clean.duckdb") as clean:
+        mine_repositories(clean, [("o/repo", repo.path)], until=date(2021, 4, 1), workers=1)
+        assert [r[:-1] for r in after_crash] == [
+            r[:-1] for r in table_rows(clean, "raw.repo_snapshots", "repo, month")
+        ]
+    assert (resumed["blobs_parsed"], resumed["blobs_cached"], resumed["months"]) == (0, 3, 3)
