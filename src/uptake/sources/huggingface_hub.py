@@ -30,7 +30,8 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import build_hf_headers
 
 from uptake import __version__
-from uptake.errors import RateLimitedError, SourceError
+from uptake.errors import SourceError
+from uptake.sources.backoff import retries_exhausted, retry_wait
 from uptake.warehouse import Warehouse
 
 SOURCE = "huggingface_hub"
@@ -43,7 +44,6 @@ EXPAND = ("createdAt", "tags", "library_name", "downloads")
 # model some time after its createdAt, and the overlap only costs a few pages.
 DEFAULT_OVERLAP = timedelta(days=1)
 DEFAULT_RETRY_DELAYS = (1, 2, 4, 8)
-MAX_RETRY_AFTER_S = 120.0
 TIMEOUT_S = 30.0
 
 Sleep = Callable[[float], object]
@@ -209,22 +209,8 @@ def _get_page(url, params, headers, retry_delays, sleep) -> tuple[list, str | No
         except httpx2.TransportError as exc:
             status = f"network error ({type(exc).__name__}: {exc})".replace("\n", " ")
         if attempt < len(retry_delays):
-            sleep(_wait(retry_delays[attempt], retry_after))
-    if status == 429:
-        raise RateLimitedError(
-            f"rate limited by the Hub: {url} answered HTTP 429 on all {attempts} attempts"
-        )
-    what = f"HTTP {status}" if isinstance(status, int) else status
-    raise SourceError(f"the Hub failed: {url} answered {what} on all {attempts} attempts")
-
-
-def _wait(delay: float, retry_after: str | None) -> float:
-    """The server's Retry-After in seconds (capped) when it sent a usable one, else `delay`."""
-    try:
-        seconds = float(retry_after) if retry_after is not None else -1.0
-    except ValueError:
-        return delay  # an HTTP-date or garbage: keep to the backoff
-    return min(seconds, MAX_RETRY_AFTER_S) if seconds >= 0 else delay
+            sleep(retry_wait(retry_delays[attempt], retry_after))
+    raise retries_exhausted("the Hub", url, status, attempts)
 
 
 def _decode(response: httpx2.Response) -> list:

@@ -22,14 +22,14 @@ from datetime import UTC, date, datetime
 import duckdb
 
 from uptake import __version__
-from uptake.errors import RateLimitedError, SourceError
+from uptake.errors import SourceError
+from uptake.sources.backoff import retries_exhausted, retry_wait
 from uptake.warehouse import Warehouse
 
 SOURCE = "pypistats"
 BASE_URL_ENV = "UPTAKE_PYPISTATS_URL"
 DEFAULT_BASE_URL = "https://pypistats.org/api/"
 DEFAULT_RETRY_DELAYS = (1, 2, 4, 8)
-MAX_RETRY_AFTER_S = 120.0
 TIMEOUT_S = 30.0
 USER_AGENT = f"uptake/{__version__} (pypistats loader)"
 CATEGORY = "without_mirrors"
@@ -108,13 +108,8 @@ def _get_json(url: str, retry_delays: Sequence[float], sleep: Sleep) -> object:
         if not _retryable(status):
             raise SourceError(f"pypistats.org refused: {url} answered HTTP {status}")
         if attempt < len(retry_delays):
-            sleep(_wait(retry_delays[attempt], retry_after))
-    if status == 429:
-        raise RateLimitedError(
-            f"rate limited by pypistats.org: {url} answered HTTP 429 on all {attempts} attempts"
-        )
-    what = f"HTTP {status}" if isinstance(status, int) else status
-    raise SourceError(f"pypistats.org failed: {url} answered {what} on all {attempts} attempts")
+            sleep(retry_wait(retry_delays[attempt], retry_after))
+    raise retries_exhausted("pypistats.org", url, status, attempts)
 
 
 def _request(url: str) -> tuple[int | str, str | None, bytes]:
@@ -135,15 +130,6 @@ def _request(url: str) -> tuple[int | str, str | None, bytes]:
 
 def _retryable(status: int | str) -> bool:
     return isinstance(status, str) or status == 429 or 500 <= status <= 599
-
-
-def _wait(delay: float, retry_after: str | None) -> float:
-    """The server's Retry-After in seconds (capped) when it sent a usable one, else `delay`."""
-    try:
-        seconds = float(retry_after) if retry_after is not None else -1.0
-    except ValueError:
-        return delay  # an HTTP-date or garbage: keep to the backoff
-    return min(seconds, MAX_RETRY_AFTER_S) if seconds >= 0 else delay
 
 
 def _decode(url: str, body: bytes) -> object:
