@@ -19,7 +19,7 @@ _MODULE_NAME = re.compile(r"\.*(?:(?!\d)\w+(?:\.(?!\d)\w+)*)?")
 _SPACED_DOTS = re.compile(r"\s*\.\s*")
 _LINE_TOKENS = re.compile(r"""#|\"\"\"|'''|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
 _STATEMENTS = re.compile(
-    r"(?<![\w.])from\s*(?P<source>\.[\s.\w]*?|(?!\d)\w[\s.\w]*?)\s*(?<!\w)import(?!\w)"
+    r"(?<![\w.])from\s*(?P<source>[.\w]+(?:\s*\.\s*[.\w]+)*|\.[.\s]*)\s*(?<!\w)import(?!\w)"
     r"|(?<![\w.])import\s+(?P<names>[\w.\s,]+)"
 )
 _DYNAMIC = re.compile(

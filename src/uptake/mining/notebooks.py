@@ -11,6 +11,7 @@ Python and is kept. A cell whose first line is a cell magic running another lang
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class Notebook:
 def read_notebook(content: bytes) -> Notebook:
     """The code cells of an .ipynb document; InvalidNotebook if it is not one."""
     try:
-        document = json.loads(content)
+        document = json.loads(content.removeprefix(codecs.BOM_UTF8))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise InvalidNotebook("invalid notebook JSON") from error
     if not isinstance(document, dict):
@@ -67,7 +68,8 @@ def read_notebook(content: bytes) -> Notebook:
 def python_of_cell(source: str) -> str:
     """The cell's code with `!` and `%` lines as `pass`; "" for another language's cell."""
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    first = next((line.strip() for line in lines if line.strip()), "")
+    first_line = next((line for line in lines if line.strip()), "")
+    first = first_line.strip()
     if first.startswith("%%"):
         words = first[2:].split()
         name = words[0] if words else ""
@@ -76,6 +78,9 @@ def python_of_cell(source: str) -> str:
         )
         if name in _OTHER_LANGUAGE_CELL_MAGICS or writes_other_file:
             return ""
+    leading = first_line[: len(first_line) - len(first_line.lstrip())]
+    if leading:  # IPython dedents a cell whose first line is indented
+        lines = [line[len(leading) :] if line.startswith(leading) else line for line in lines]
     depth, open_quote, continued = 0, None, False
     for number, line in enumerate(lines):
         stripped = line.lstrip()
