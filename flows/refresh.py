@@ -1,4 +1,8 @@
-"""Refresh the warehouse: load every chosen download source, then rebuild the models."""
+"""Refresh the warehouse: load every chosen source, then rebuild the models.
+
+`demo` loads both bundled tables (PyPI downloads and conference mentions). Each source
+loads in its own transaction; a failed source does not stop the others or the build.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,79 @@ from prefect import flow
 
 try:
     from flows.build_models import build_models
+    from flows.pypi_downloads import SOURCES as PYPI_SOURCES
     from flows.pypi_downloads import pypi_downloads
+    from flows.research_signals import SOURCES as RESEARCH_SOURCES
+    from flows.research_signals import research_signals
 except ImportError:  # run as a script: `python flows/refresh.py`
     from build_models import build_models
+    from pypi_downloads import SOURCES as PYPI_SOURCES
     from pypi_downloads import pypi_downloads
+    from research_signals import SOURCES as RESEARCH_SOURCES
+    from research_signals import research_signals
+
+SOURCES = tuple(dict.fromkeys(PYPI_SOURCES + RESEARCH_SOURCES))
 
 
 @flow(name="refresh")
 def refresh(
     sources: list[str] | None = None,
-    locations: list[str] | None = None,
+    locations: dict[str, list[str]] | None = None,
     db: str | None = None,
     study: str | None = None,
     pypistats_url: str | None = None,
     maximum_bytes_billed: int | None = None,
     history_repo: str | None = None,
+    hub_endpoint: str | None = None,
 ) -> dict:
-    """Each source loads in its own transaction; a failed source does not stop the others."""
-    sources = sources or ["top_pypi"]
+    """`locations` maps a file-based source to its files, folders or URLs."""
+    sources = sources or ["demo"]
+    locations = locations or {}
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise ValueError(
+            f"unknown source(s) {', '.join(unknown)}: choose from {', '.join(SOURCES)}"
+        )
     loads, failures = {}, {}
     for source in sources:
-        state = pypi_downloads(
-            source=source,
-            locations=locations,
-            db=db,
-            study=study,
-            pypistats_url=pypistats_url,
-            return_state=True,
-        )
-        if state.is_completed():
-            loads[source] = state.result()
-        else:
-            failures[source] = state.message or "failed"
+        runs = []
+        if source in PYPI_SOURCES:
+            options = {"maximum_bytes_billed": maximum_bytes_billed, "history_repo": history_repo}
+            runs.append(
+                (
+                    "pypi" if source == "demo" else source,
+                    pypi_downloads,
+                    {
+                        "source": source,
+                        "locations": locations.get(source),
+                        "db": db,
+                        "study": study,
+                        "pypistats_url": pypistats_url,
+                        **{name: value for name, value in options.items() if value is not None},
+                    },
+                )
+            )
+        if source in RESEARCH_SOURCES:
+            runs.append(
+                (
+                    "research" if source == "demo" else source,
+                    research_signals,
+                    {
+                        "source": source,
+                        "locations": locations.get(source),
+                        "db": db,
+                        "study": study,
+                        "hub_endpoint": hub_endpoint,
+                    },
+                )
+            )
+        for label, subflow, parameters in runs:
+            name = f"demo ({label})" if source == "demo" else source
+            state = subflow(**parameters, return_state=True)
+            if state.is_completed():
+                loads[name] = state.result()
+            else:
+                failures[name] = state.message or "failed"
     models = build_models(db=db, study=study)
     return {"loads": loads, "failures": failures, "models": models}
 

@@ -40,7 +40,12 @@ def test_demo_prints_who_leads_each_rivalry(tmp_path):
         "  pandas-vs-polars       pandas has led throughout, since 2018-01 (92.9% in 2026-03)\n"
         in result.stdout
     )
-    assert "demo: 1,249 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    assert "demo (pypi): 1,249 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    assert "demo (research): 70 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    assert (
+        "Conference papers mentioning each framework (research): who leads each rivalry, and since when\n"
+        "  pytorch-vs-tensorflow  PyTorch leads since 2019-06 (84.0% in 2022-05)\n"
+    ) in result.stdout
 
 
 def test_build_reports_models_and_tests(built_db):
@@ -171,7 +176,25 @@ def test_refresh_top_pypi_without_locations_says_what_to_pass(tmp_path):
     result = run("--db", str(tmp_path / "w.duckdb"), "refresh", "--source", "top_pypi")
 
     assert result.exit_code == 2
-    assert "--source top_pypi needs LOCATIONS" in result.stderr
+    assert "--source top_pypi needs files, folders or URLs: --source top_pypi=PATH" in result.stderr
+
+
+def test_refresh_refuses_an_unknown_source_and_ambiguous_locations(tmp_path):
+    unknown = run("--db", str(tmp_path / "w.duckdb"), "refresh", "--source", "pypi")
+    ambiguous = run(
+        "--db",
+        str(tmp_path / "w.duckdb"),
+        "refresh",
+        "--source",
+        "top_pypi",
+        "--source",
+        "pwc_links",
+        "x.json",
+    )
+
+    assert unknown.exit_code == 2 and "unknown source 'pypi'" in unknown.stderr
+    assert ambiguous.exit_code == 2
+    assert "LOCATIONS belong to exactly one file-based source" in ambiguous.stderr
 
 
 def test_every_command_has_an_example_in_its_help():

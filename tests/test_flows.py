@@ -45,10 +45,16 @@ def test_refresh_flow_with_the_demo_source_builds_the_marts(tmp_path):
     assert result["failures"] == {}
     assert "marts.rivalry_leaders" in result["models"]["built"]
     with Warehouse.open(db, read_only=True) as warehouse:
-        since = warehouse.con.execute(
-            "select leading_since from marts.rivalry_leaders where rivalry = 'pytorch-vs-tensorflow'"
-        ).fetchone()[0]
-    assert str(since) == "2024-03-01"
+        since = dict(
+            warehouse.con.execute(
+                "select segment, leading_since from marts.rivalry_leaders "
+                "where rivalry = 'pytorch-vs-tensorflow'"
+            ).fetchall()
+        )
+    assert {segment: str(month) for segment, month in since.items()} == {
+        "industry_downloads": "2024-03-01",
+        "research_mentions": "2019-06-01",
+    }
 
 
 def test_a_failing_source_does_not_stop_the_others_or_the_build(tmp_path, shared_data):
@@ -57,12 +63,15 @@ def test_a_failing_source_does_not_stop_the_others_or_the_build(tmp_path, shared
     (tmp_path / "empty-folder").mkdir()
 
     result = refresh(
-        sources=["top_pypi", "demo"], locations=[str(tmp_path / "empty-folder")], db=db
+        sources=["top_pypi", "demo"],
+        locations={"top_pypi": [str(tmp_path / "empty-folder")]},
+        db=db,
     )
 
     assert list(result["failures"]) == ["top_pypi"]
     assert "no snapshot files found" in result["failures"]["top_pypi"]
-    assert result["loads"]["demo"]["rows"] == 1249
+    assert result["loads"]["demo (pypi)"]["rows"] == 1249
+    assert result["loads"]["demo (research)"]["rows"] == 70
     assert result["models"]["tests_passed"]
 
 
@@ -80,7 +89,8 @@ def test_demo_refresh_twice_leaves_identical_marts(tmp_path):
     with Warehouse.open(db) as warehouse:
         assert mart_fingerprints(warehouse) == first
         assert count(warehouse, "select count(*) from raw.top_pypi_snapshots") == 158
-    assert second_run["loads"]["demo"]["skipped"] == 158
+    assert second_run["loads"]["demo (pypi)"]["skipped"] == 158
+    assert second_run["loads"]["demo (research)"]["skipped"] == 1
 
 
 @pytest.mark.parametrize("script", ["refresh.py", "build_models.py"])
@@ -227,3 +237,28 @@ def test_a_source_failing_before_its_load_is_journaled_and_shown_by_status(tmp_p
     ]
     assert status.exit_code == 1
     assert "latest load failed for: bigquery_pypi" in status.stderr
+
+
+def test_refresh_loads_the_real_conference_papers_beside_the_downloads(tmp_path, shared_data):
+    refresh = load_flow("refresh", "refresh")
+    db = str(tmp_path / "w.duckdb")
+
+    result = refresh(
+        sources=["conference_papers", "demo"],
+        locations={"conference_papers": [str(shared_data / "conference-papers")]},
+        db=db,
+    )
+
+    assert result["failures"] == {}
+    assert result["loads"]["conference_papers"]["rejected"] == 0
+    with Warehouse.open(db, read_only=True) as warehouse:
+        cvpr = warehouse.con.execute(
+            "select technology, table_papers_mentioning, unaffiliated_papers_mentioning "
+            "from marts.conference_mentions where conference = 'cvpr' and year = 2019 order by technology"
+        ).fetchall()
+        icml_links = warehouse.con.execute(
+            "select count(*) from staging.stg_conference__papers where conference = 'icml' and year = 2019 "
+            "and code_url is not null"
+        ).fetchone()[0]
+    assert cvpr == [("pytorch", 294, 303), ("tensorflow", 148, 148)]
+    assert icml_links == 518

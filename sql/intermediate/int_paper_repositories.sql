@@ -1,13 +1,32 @@
--- Repositories that are the code of a paper: discovered through papers' code links.
+-- Repositories that are the code of a paper: GitHub repositories linked from Papers with
+-- Code or from a conference's per-paper list, and those found through papers' links.
 -- grain: one row per repository
--- repo: owner/name
+-- repo: owner/name, lower case
 
-with github_repos as (
-    select * from raw.github_repos
+with code_links as (
+    select * from staging.stg_pwc__code_links
+),
+
+conference_papers as (
+    select * from staging.stg_conference__papers
+),
+
+github_repos as (
+    select * from staging.stg_github__repos
+),
+
+linked as (
+    select github_repo as repo from code_links where github_repo is not null
+    union
+    select regexp_extract(code_repo_url, 'github\.com/([^/]+/[^/]+)', 1) as repo
+    from conference_papers
+    where code_repo_is_github
+    union
+    select repo from github_repos where discovered_by = 'paper_links'
 ),
 
 final as (
-    select distinct repo from github_repos where discovered_by = 'paper_links'
+    select distinct lower(repo) as repo from linked where repo is not null and repo <> ''
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- Adoption of each technology per month, one series per segment, all segments in one
 -- table. Segments: industry_downloads (PyPI downloads per 30 days), oss_imports (active
 -- open-source repositories importing it), model_hub (new Hugging Face Hub models
--- published for it); research_mentions and research_code come from papers.
+-- published for it), research_mentions (papers mentioning it, by conference month) and
+-- research_code (papers whose code uses it, by paper month).
 -- Each segment is built in sql/intermediate/int_segment__<segment>.sql.
 -- grain: one row per segment, technology and month
 -- segment: the kind of adoption measured
@@ -27,12 +28,24 @@ model_hub as (
     select * from intermediate.int_segment__model_hub
 ),
 
+research_mentions as (
+    select * from intermediate.int_segment__research_mentions
+),
+
+research_code as (
+    select * from intermediate.int_segment__research_code
+),
+
 all_segments as (
     select * from industry_downloads
     union all by name
     select * from oss_imports
     union all by name
     select * from model_hub
+    union all by name
+    select * from research_mentions
+    union all by name
+    select * from research_code
 ),
 
 final as (

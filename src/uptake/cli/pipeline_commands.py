@@ -13,7 +13,18 @@ from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
 from uptake.warehouse import Warehouse, resolve_path
 
-DOWNLOAD_SOURCES = ("top_pypi", "top_pypi_history", "bigquery", "pypistats", "demo")
+ALL_SOURCES = (
+    "top_pypi",
+    "top_pypi_history",
+    "bigquery",
+    "pypistats",
+    "conference_papers",
+    "pwc_links",
+    "pwc_papers",
+    "huggingface_hub",
+    "demo",
+)
+FILE_SOURCES = ("top_pypi", "conference_papers", "pwc_links", "pwc_papers")
 
 
 def register(cli: click.Group) -> None:
@@ -37,7 +48,9 @@ class _NoTracebackForExpectedErrors(logging.Filter):
         return True
 
 
-def _run_refresh(settings: dict, sources: list[str], locations: list[str], **options) -> dict:
+def _run_refresh(
+    settings: dict, sources: list[str], locations: dict[str, list[str]], **options
+) -> dict:
     from uptake.flow_loader import load_flow
 
     for name in ("prefect.flow_runs", "prefect.task_runs"):
@@ -73,27 +86,45 @@ def _report_loads(result: dict) -> None:
     )
 
 
+SEGMENT_TITLES = {
+    "research_mentions": "Conference papers mentioning each framework (research)",
+    "research_code": "Papers' code (research)",
+    "model_hub": "New Hugging Face Hub models",
+    "oss_imports": "Open-source repositories importing each technology",
+    "industry_downloads": "PyPI downloads (industry)",
+}
+
+
 def _print_leaders(settings: dict) -> None:
-    click.echo("\nPyPI downloads (industry): who leads each rivalry, and since when")
     with Warehouse.open(settings["db"], read_only=True) as warehouse:
-        for line in leader_lines(warehouse.con, segment="industry_downloads"):
-            click.echo(line)
+        present = {
+            r[0]
+            for r in warehouse.con.execute(
+                "select distinct segment from marts.rivalry_leaders"
+            ).fetchall()
+        }
+        for segment, title in SEGMENT_TITLES.items():
+            if segment in present:
+                click.echo(f"\n{title}: who leads each rivalry, and since when")
+                for line in leader_lines(warehouse.con, segment=segment):
+                    click.echo(line)
 
 
 @click.command()
 @click.pass_obj
 def demo(settings):
-    """Load the bundled real PyPI figures offline, build the models, print who leads.
+    """Load the bundled real figures offline, build the models, print who leads.
 
-    Runs the same Prefect flows and SQL models as a real refresh, on a compact
-    table of real figures shipped with uptake (see `uptake figures`).
+    Runs the same Prefect flows and SQL models as a real refresh, on compact tables
+    of real figures shipped with uptake (PyPI downloads of the study's projects and
+    conference framework mentions; see `uptake figures`).
 
     Example:
 
         uptake demo
     """
-    _progress(f"Loading the bundled PyPI download figures into {resolve_path(settings['db'])} ...")
-    result = _run_refresh(settings, ["demo"], [])
+    _progress(f"Loading the bundled real figures into {resolve_path(settings['db'])} ...")
+    result = _run_refresh(settings, ["demo"], {})
     _report_loads(result)
     _print_leaders(settings)
     if result["failures"]:
@@ -106,8 +137,9 @@ def demo(settings):
     "--source",
     "sources",
     multiple=True,
-    type=click.Choice(DOWNLOAD_SOURCES),
-    help="Source to load (repeatable). Default: top_pypi.",
+    metavar="NAME[=PATH,...]",
+    help=f"Source to load (repeatable): {', '.join(ALL_SOURCES)}. NAME=PATH gives a "
+    "file-based source its files, folders or URLs. Default: top_pypi.",
 )
 @click.option(
     "--max-bytes-billed",
@@ -123,31 +155,38 @@ def demo(settings):
     default=None,
     help="GitHub repository holding the top-PyPI archive (default hugovk/top-pypi-packages).",
 )
+@click.option(
+    "--hub-endpoint",
+    default=None,
+    help="Hugging Face Hub URL (default: $HF_ENDPOINT, else huggingface.co).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not show each flow and task as it runs.")
 @click.pass_obj
-def refresh(settings, locations, sources, max_bytes_billed, pypistats_url, history_repo, quiet):
-    """Load download sources into the warehouse, then rebuild the models.
+def refresh(
+    settings, locations, sources, max_bytes_billed, pypistats_url, history_repo, hub_endpoint, quiet
+):
+    """Load sources into the warehouse, then rebuild the models.
 
-    LOCATIONS are top-PyPI snapshot files, folders of them, or URLs (for --source top_pypi).
+    LOCATIONS are the files, folders or URLs of the one file-based source chosen
+    (top_pypi snapshots, conference_papers lists, pwc_links or pwc_papers dumps).
 
     Example:
 
-        uptake refresh --source top_pypi ../shared/data/top-pypi-packages
+        uptake refresh --source top_pypi=../shared/data/top-pypi-packages --source conference_papers=../shared/data/conference-papers
     """
-    sources = list(sources) or ["top_pypi"]
+    chosen, where = _parse_sources(sources or ("top_pypi",), list(locations))
     if not quiet:
         # Loads can take minutes (GitHub history, BigQuery): follow them in Prefect's log.
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
-    if "top_pypi" in sources and not locations:
-        raise click.UsageError("--source top_pypi needs LOCATIONS: snapshot files, folders or URLs")
-    _progress(f"Refreshing {', '.join(sources)} into {resolve_path(settings['db'])} ...")
+    _progress(f"Refreshing {', '.join(chosen)} into {resolve_path(settings['db'])} ...")
     result = _run_refresh(
         settings,
-        sources,
-        list(locations),
+        chosen,
+        where,
         maximum_bytes_billed=max_bytes_billed,
         pypistats_url=pypistats_url,
         history_repo=history_repo,
+        hub_endpoint=hub_endpoint,
     )
     _report_loads(result)
     _print_leaders(settings)
@@ -155,6 +194,32 @@ def refresh(settings, locations, sources, max_bytes_billed, pypistats_url, histo
         raise click.ClickException(
             f"{len(result['failures'])} source(s) failed; see above and `uptake status`"
         )
+
+
+def _parse_sources(specs, positional: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    chosen, where = [], {}
+    for spec in specs:
+        name, _, paths = spec.partition("=")
+        if name not in ALL_SOURCES:
+            raise click.BadParameter(
+                f"unknown source {name!r}: choose from {', '.join(ALL_SOURCES)}",
+                param_hint="--source",
+            )
+        chosen.append(name)
+        if paths:
+            where[name] = [p for p in paths.split(",") if p]
+    needing = [name for name in chosen if name in FILE_SOURCES and name not in where]
+    if positional:
+        if len(needing) != 1:
+            raise click.UsageError(
+                "LOCATIONS belong to exactly one file-based source; use --source NAME=PATH"
+            )
+        where[needing.pop()] = positional
+    if needing:
+        raise click.UsageError(
+            f"--source {needing[0]} needs files, folders or URLs: --source {needing[0]}=PATH"
+        )
+    return chosen, where
 
 
 @click.command()
@@ -179,27 +244,34 @@ def build(settings):
 @click.command()
 @click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
-    "--output",
-    type=click.Path(dir_okay=False),
+    "--conference",
+    type=click.Path(exists=True),
     default=None,
-    help="Where to write (default: the file bundled with uptake).",
+    help="Also derive the conference mention counts from this folder or framework_mentions.csv.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write (default: the folder bundled with uptake).",
 )
 @click.pass_obj
-def figures(settings, snapshots, output):
-    """Regenerate the bundled demo figures from top-PyPI snapshot files.
+def figures(settings, snapshots, conference, output_dir):
+    """Regenerate the bundled demo figures from the real data.
 
-    Loads SNAPSHOTS with the real loader into a scratch warehouse, then keeps the
-    study's projects in every snapshot plus each snapshot's cut-off.
+    Loads SNAPSHOTS (top-PyPI files or folders) with the real loaders into a scratch
+    warehouse and keeps the study's projects in every snapshot plus each snapshot's
+    cut-off; with --conference, also the conference mention counts.
 
     Example:
 
-        uptake figures ../shared/data/top-pypi-packages --output /tmp/figures.json.gz
+        uptake figures ../shared/data/top-pypi-packages --conference ../shared/data/conference-papers --output-dir /tmp/figures
     """
-    from uptake.sources import bundled_figures, top_pypi
+    from uptake.sources import bundled_figures, conference_papers, top_pypi
     from uptake.study import load_study
 
     study = load_study(settings["study"])
-    destination = Path(output) if output else bundled_figures.bundled_figures_path()
+    folder = Path(output_dir) if output_dir else bundled_figures.bundled_figures_path().parent
     with (
         tempfile.TemporaryDirectory() as scratch,
         Warehouse.open(Path(scratch) / "figures.duckdb") as warehouse,
@@ -210,9 +282,25 @@ def figures(settings, snapshots, output):
             lambda item, reason: failures.append((item, reason)),
         )
         loaded = top_pypi.load_snapshot_files(warehouse, files, read_failures=failures)
+        written = bundled_figures.export_figures(
+            warehouse, study.pypi_projects(), folder / bundled_figures.FIGURES_FILE
+        )
+        click.echo(
+            f"wrote {folder / bundled_figures.FIGURES_FILE}: {written['snapshots']} snapshots, "
+            f"{written['rows']} rows, {written['bytes']:,} bytes"
+        )
+        if conference:
+            mentions = [
+                p for p in conference_papers.conference_files([conference]) if p.endswith(".csv")
+            ]
+            research = conference_papers.load_conference_papers(warehouse, mentions)
+            loaded["rejects"] += research["rejects"]
+            written = bundled_figures.export_conference_mentions(
+                warehouse, folder / bundled_figures.CONFERENCE_FILE
+            )
+            click.echo(
+                f"wrote {folder / bundled_figures.CONFERENCE_FILE}: {written['editions']} editions, "
+                f"{written['bytes']:,} bytes"
+            )
         for item, reason in loaded["rejects"]:
             click.secho(f"rejected {item}: {reason}", err=True, fg="yellow")
-        written = bundled_figures.export_figures(warehouse, study.pypi_projects(), destination)
-    click.echo(
-        f"wrote {destination}: {written['snapshots']} snapshots, {written['rows']} rows, {written['bytes']:,} bytes"
-    )

@@ -19,6 +19,7 @@ from uptake.sources.top_pypi import SOURCE, upsert_snapshots
 from uptake.warehouse import Warehouse
 
 FIGURES_FILE = "top_pypi_study_figures.json.gz"
+CONFERENCE_FILE = "conference_mentions.csv"
 ATTRIBUTION = (
     "Derived from the top-pypi-packages dumps by Hugo van Kemenade "
     "(github.com/hugovk/top-pypi-packages), computed from PyPI's public BigQuery dataset "
@@ -28,6 +29,32 @@ ATTRIBUTION = (
 
 def bundled_figures_path() -> Path:
     return Path(str(resources.files("uptake") / "data" / FIGURES_FILE))
+
+
+def bundled_conference_path() -> Path:
+    return Path(str(resources.files("uptake") / "data" / CONFERENCE_FILE))
+
+
+def export_conference_mentions(warehouse: Warehouse, destination: Path) -> dict:
+    """Write the loaded conference mention counts back out in the mentions-table format
+    (conference,MM/YY,pytorch,tensorflow,total), the compact research table of the demo."""
+    rows = warehouse.con.execute(
+        """
+        select conference_label, strftime(edition_month, '%m/%y'),
+            max(papers) filter (where word = 'pytorch'), max(papers) filter (where word = 'tensorflow'),
+            max(total_papers)
+        from raw.conference_mention_counts
+        group by conference_label, edition_month
+        order by edition_month, conference_label
+        """
+    ).fetchall()
+    if not rows:
+        raise SourceError("no conference mention counts in the warehouse to derive figures from")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_text(
+        "".join(",".join(str(v) for v in row) + "\n" for row in rows), encoding="utf-8"
+    )
+    return {"editions": len(rows), "bytes": destination.stat().st_size}
 
 
 def export_figures(warehouse: Warehouse, projects: list[str], destination: Path) -> dict:

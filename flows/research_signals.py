@@ -1,0 +1,115 @@
+"""Load the research signal: conference framework mentions, Papers with Code dumps and the
+Hugging Face Hub's models, each in its own journaled transaction.
+
+Sources: `conference_papers` (framework_mentions.csv and per-paper lists: files or
+folders), `pwc_links` and `pwc_papers` (Papers with Code dumps, .json.gz or Parquet,
+paths or URLs, cached by ETag), `huggingface_hub` (new models per framework tag,
+incremental), and `demo` (the bundled conference mention counts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from uptake.flows_support import publish_load_summary, retry_if_transient
+from uptake.study import load_study
+from uptake.warehouse import Warehouse
+
+SOURCES = ("conference_papers", "pwc_links", "pwc_papers", "huggingface_hub", "demo")
+JOURNAL_SOURCE = {
+    "conference_papers": "conference_papers",
+    "demo": "conference_papers",
+    "pwc_links": "papers_with_code",
+    "pwc_papers": "papers_with_code",
+    "huggingface_hub": "huggingface_hub",
+}
+
+
+# Files are parsed before the transaction; a bad file is a reject, not a retry.
+@task(cache_policy=NO_CACHE)
+def load_conference(db: str | None, locations: list[str]) -> dict:
+    from uptake.sources.conference_papers import load_conference_papers
+
+    with Warehouse.open(db) as warehouse:
+        return load_conference_papers(warehouse, locations)
+
+
+# Downloads are cached by ETag and resumable; unchanged dumps are skipped, so a retry is cheap.
+@task(
+    retries=2,
+    retry_delay_seconds=[30, 300],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
+def load_pwc(db: str | None, kind: str, locations: list[str]) -> dict:
+    from uptake.sources import papers_with_code
+
+    loader = papers_with_code.load_links if kind == "links" else papers_with_code.load_papers
+    with Warehouse.open(db) as warehouse:
+        return loader(warehouse, locations)
+
+
+# The Hub client retries each page itself (429/5xx with backoff); a task retry would redo all tags.
+@task(cache_policy=NO_CACHE)
+def load_hub(db: str | None, study: str | None, endpoint: str | None) -> dict:
+    from uptake.sources.huggingface_hub import load_hf_models
+
+    with Warehouse.open(db) as warehouse:
+        warehouse.sync_study(load_study(study))
+        return load_hf_models(warehouse, endpoint=endpoint)
+
+
+@flow(name="research-signals")
+def research_signals(
+    source: str = "demo",
+    locations: list[str] | None = None,
+    db: str | None = None,
+    study: str | None = None,
+    hub_endpoint: str | None = None,
+) -> dict:
+    """Load one research source; returns the load summary."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
+    try:
+        if source == "demo":
+            from uptake.sources.bundled_figures import bundled_conference_path
+
+            summary = load_conference(db, [str(bundled_conference_path())])
+        elif source == "conference_papers":
+            summary = load_conference(db, _required(source, locations))
+        elif source in ("pwc_links", "pwc_papers"):
+            summary = load_pwc(db, source.removeprefix("pwc_"), _required(source, locations))
+        else:
+            summary = load_hub(db, study, hub_endpoint)
+    except Exception as exc:
+        with contextlib.suppress(Exception), Warehouse.open(db, wait_seconds=30) as warehouse:
+            warehouse.record_failure(JOURNAL_SOURCE[source], {"flow_source": source}, exc)
+        raise
+    get_run_logger().info(
+        "%s: %s rows loaded, %s skipped, %s rejected",
+        source,
+        summary.get("rows"),
+        summary.get("skipped"),
+        summary.get("rejected"),
+    )
+    publish_load_summary(source, summary)
+    return summary
+
+
+def _required(source: str, locations: list[str] | None) -> list[str]:
+    if not locations:
+        from uptake.errors import SourceError
+
+        raise SourceError(f"source {source} needs files, folders or URLs to load")
+    return locations
+
+
+if __name__ == "__main__":
+    import sys
+
+    research_signals(
+        source="conference_papers", locations=sys.argv[1:] or ["../shared/data/conference-papers"]
+    )
