@@ -195,7 +195,9 @@ def test_one_log_pass_lists_the_same_files_as_ls_tree_per_commit(history_repo):
     from uptake.mining.git_plumbing import GitRepository, month_end_commits
 
     git = GitRepository(history_repo)
-    commits = {c.sha for c in month_end_commits(git.first_parent_history(), date(2020, 7, 1)).values()}
+    commits = {
+        c.sha for c in month_end_commits(git.first_parent_history(), date(2020, 7, 1)).values()
+    }
 
     replayed = git.python_files_at(commits)
 
