@@ -16,19 +16,20 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.fakes.loopback import LoopbackServer, QuietHandler, bypass_proxies
 
-class FakeDumpServer:
+
+class FakeDumpServer(LoopbackServer):
     def __init__(self) -> None:
         self.files: dict[str, tuple[bytes, str, str]] = {}  # path -> (content, etag, modified)
         self.requests: list[tuple[str, int, dict[str, str]]] = []
         self._drops: dict[str, int] = {}
         self._lock = threading.Lock()
         self._published = 0
-        self._httpd: ThreadingHTTPServer | None = None
 
     def publish(self, path: str, content: bytes) -> None:
         with self._lock:
@@ -42,30 +43,17 @@ class FakeDumpServer:
         self._drops[path] = after
 
     def url(self, path: str) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"{self.base_url}{path}"
 
     def statuses(self, path: str) -> list[int]:
         return [status for p, status, _ in self.requests if p == path]
 
-    def start(self) -> FakeDumpServer:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
 
 def _handler_for(server: FakeDumpServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
@@ -107,18 +95,11 @@ def _handler_for(server: FakeDumpServer) -> type[BaseHTTPRequestHandler]:
             with server._lock:
                 server.requests.append((self.path, status, headers))
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
     return Handler
 
 
 @pytest.fixture
 def dump_server(monkeypatch) -> Iterator[FakeDumpServer]:
-    server = FakeDumpServer().start()
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    try:
+    with FakeDumpServer() as server:
+        bypass_proxies(monkeypatch)
         yield server
-    finally:
-        server.stop()

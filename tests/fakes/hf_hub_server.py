@@ -20,39 +20,24 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.fakes import loopback
+from tests.fakes.loopback import LoopbackServer, bypass_proxies, replying_handler
+
 MAX_PAGE_SIZE = 1000
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One canned answer: a status, headers and a raw body."""
+class Reply(loopback.Reply):
+    """One canned answer, with the bodies the Hub sends when limiting or failing."""
 
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def rate_limited(cls, retry_after: int | str | None = None) -> Reply:
-        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
-        return cls(429, b'{"error": "You have been rate-limited"}', headers)
-
-    @classmethod
-    def error(cls, status: int = 500) -> Reply:
-        return cls(status, b'{"error": "Internal Error"}')
-
-    @classmethod
-    def malformed(cls) -> Reply:
-        return cls(200, b'[{"_id": "1", "id": "org/cut", "createdAt": "2024-')
-
-    @classmethod
-    def json(cls, payload: object) -> Reply:
-        return cls(200, json.dumps(payload).encode())
+    RATE_LIMITED_BODY = b'{"error": "You have been rate-limited"}'
+    ERROR_BODY = b'{"error": "Internal Error"}'
+    MALFORMED_BODY = b'[{"_id": "1", "id": "org/cut", "createdAt": "2024-'
 
 
 @dataclass(frozen=True)
@@ -66,7 +51,7 @@ class HubRequest:
         return (self.query.get("filter") or [None])[0]
 
 
-class FakeHub:
+class FakeHub(LoopbackServer):
     """The server's state; `start()` binds a free port and serves from a daemon thread."""
 
     def __init__(self) -> None:
@@ -75,8 +60,6 @@ class FakeHub:
         self._scripts: dict[tuple[str, int], deque[Reply]] = {}
         self._always: dict[str, Reply] = {}
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- arranging ---------------------------------------------------------------------
 
@@ -106,30 +89,18 @@ class FakeHub:
 
     @property
     def endpoint(self) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     def requests_for(self, tag: str) -> list[HubRequest]:
         return [request for request in self.requests if request.tag == tag]
 
     # -- serving -----------------------------------------------------------------------
 
-    def start(self) -> FakeHub:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return replying_handler(
+            lambda request: self.answer(request.path, request.headers.get("Authorization")),
+            "application/json; charset=utf-8",
         )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(timeout=5)
-            self._httpd = None
 
     def answer(self, raw_path: str, authorization: str | None) -> Reply:
         split = urlsplit(raw_path)
@@ -189,34 +160,12 @@ def _expanded(model: dict, expand: list[str] | None) -> dict:
     return {k: v for k, v in model.items() if k in ("_id", "id", *expand)}
 
 
-def _handler_for(server: FakeHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            reply = server.answer(self.path, self.headers.get("Authorization"))
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # keep pytest output clean
-
-    return Handler
-
-
 @pytest.fixture
 def hf_hub(monkeypatch) -> Iterator[FakeHub]:
     """A started fake; $HF_ENDPOINT points at it so nothing can reach the real Hub."""
-    server = FakeHub().start()
-    monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    for name in ("HF_TOKEN", "HF_HUB_OFFLINE"):
-        monkeypatch.delenv(name, raising=False)
-    try:
+    with FakeHub() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        bypass_proxies(monkeypatch)
+        for name in ("HF_TOKEN", "HF_HUB_OFFLINE"):
+            monkeypatch.delenv(name, raising=False)
         yield server
-    finally:
-        server.stop()

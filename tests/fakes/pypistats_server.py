@@ -12,46 +12,31 @@ A project's scripted replies are served first, one per request, then its real da
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-
-@dataclass(frozen=True)
-class Reply:
-    """One canned answer: a status, headers and a raw body."""
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def rate_limited(cls, retry_after: int | str | None = None) -> Reply:
-        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
-        return cls(429, b'{"message": "Too Many Requests"}', headers)
-
-    @classmethod
-    def error(cls, status: int = 500) -> Reply:
-        return cls(status, b"<html><body>Internal Server Error</body></html>")
-
-    @classmethod
-    def malformed(cls) -> Reply:
-        return cls(200, b'{"data": [{"category": "without_mirrors", "date": "2024-')
-
-    @classmethod
-    def json(cls, payload: object) -> Reply:
-        return cls(200, json.dumps(payload).encode())
+from tests.fakes import loopback
+from tests.fakes.loopback import LoopbackServer, bypass_proxies, replying_handler
 
 
-class FakePypistats:
+class Reply(loopback.Reply):
+    """One canned answer, with the bodies pypistats.org sends when limiting or failing."""
+
+    RATE_LIMITED_BODY = b'{"message": "Too Many Requests"}'
+    ERROR_BODY = b"<html><body>Internal Server Error</body></html>"
+    MALFORMED_BODY = b'{"data": [{"category": "without_mirrors", "date": "2024-'
+
+
+class FakePypistats(LoopbackServer):
     """The server's state; `start()` binds a free port and serves from a daemon thread."""
+
+    base_path = "/api/"
 
     def __init__(self) -> None:
         self.downloads: dict[str, dict[date, int]] = {}
@@ -59,8 +44,6 @@ class FakePypistats:
         self._scripts: dict[str, deque[Reply]] = {}
         self._always: dict[str, Reply] = {}
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- arranging ---------------------------------------------------------------------
 
@@ -77,33 +60,14 @@ class FakePypistats:
         """Answer every request for this project with `reply`."""
         self._always[name] = reply
 
-    @property
-    def base_url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/api/"
-
     def requests_for(self, name: str) -> list[str]:
         """Request paths whose project segment decodes to `name`."""
         return [path for path in self.paths if _route(path)[0] == name]
 
     # -- serving -----------------------------------------------------------------------
 
-    def start(self) -> FakePypistats:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(timeout=5)
-            self._httpd = None
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return replying_handler(lambda request: self.answer(request.path), _content_type)
 
     def answer(self, raw_path: str) -> Reply:
         with self._lock:
@@ -146,33 +110,14 @@ def _route(raw_path: str) -> tuple[str | None, str | None]:
     return unquote(parts[3]), parts[4]
 
 
-def _handler_for(server: FakePypistats) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            reply = server.answer(self.path)
-            self.send_response(reply.status)
-            content_type = "application/json" if reply.body[:1] == b"{" else "text/html"
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # keep pytest output clean
-
-    return Handler
+def _content_type(reply: Reply) -> str:
+    return "application/json" if reply.body[:1] == b"{" else "text/html"
 
 
 @pytest.fixture
 def pypistats_server(monkeypatch) -> Iterator[FakePypistats]:
     """A started fake; $UPTAKE_PYPISTATS_URL points at it so nothing can reach the real site."""
-    server = FakePypistats().start()
-    monkeypatch.setenv("UPTAKE_PYPISTATS_URL", server.base_url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    try:
+    with FakePypistats() as server:
+        monkeypatch.setenv("UPTAKE_PYPISTATS_URL", server.base_url)
+        bypass_proxies(monkeypatch)
         yield server
-    finally:
-        server.stop()
