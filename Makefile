@@ -31,6 +31,9 @@ format: setup
 bench: setup
 	$(BIN)/python bench/bench_top_pypi_load.py
 	$(BIN)/python bench/bench_demo.py
+	$(BIN)/python bench/bench_imports.py
+	$(BIN)/python bench/bench_history_miner.py
+	$(BIN)/python bench/bench_papers_with_code.py
 
 # Re-pin every dependency from the current environment (after changing pyproject.toml).
 lock: setup
