@@ -64,8 +64,14 @@ def main():
     cli(prog_name="uptake")
 
 
-from uptake.cli import inspect_commands, mining_commands, pipeline_commands  # noqa: E402
+from uptake.cli import (  # noqa: E402
+    analysis_commands,
+    inspect_commands,
+    mining_commands,
+    pipeline_commands,
+)
 
 pipeline_commands.register(cli)
 mining_commands.register(cli)
+analysis_commands.register(cli)
 inspect_commands.register(cli)
