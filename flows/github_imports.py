@@ -16,6 +16,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from uptake.errors import SourceError
 from uptake.flows_support import publish_load_summary, retry_if_transient
 from uptake.mining.repositories import (
     RepositoryRef,
@@ -106,7 +107,17 @@ def github_imports(
     """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
-    refs = unique_names([parse_repository(text) for text in repositories])
+    parsed, unreadable = [], []
+    for text in repositories:
+        try:
+            parsed.append(parse_repository(text))
+        except SourceError as exc:  # one bad name must not stop the others
+            unreadable.append((text, str(exc)))
+    refs = unique_names(parsed)
+    if unreadable and mode != "local":
+        with Warehouse.open(db) as warehouse:
+            for text, reason in unreadable:
+                warehouse.reject(f"mining_{mode}", text, reason)
     if mode == "api":
         summary = mine_api(db, [ref.name for ref in refs], until)
     elif mode == "bigquery":
@@ -125,11 +136,16 @@ def github_imports(
             else:
                 failed.append((ref.name, state.message or "fetch failed"))
         summary = mine_local(db, fetched, until, workers)
+        failed += unreadable
         if failed:
             with Warehouse.open(db) as warehouse:
                 for name, reason in failed:
                     warehouse.reject("mining_local", name, reason)
-            summary = {**summary, "rejected": summary.get("rejected", 0) + len(failed)}
+            summary = {
+                **summary,
+                "rejected": summary.get("rejected", 0) + len(failed),
+                "rejects": [*summary.get("rejects", []), *failed],
+            }
     publish_load_summary(f"mining_{mode}", summary)
     return summary
 

@@ -262,3 +262,28 @@ def test_refresh_loads_the_real_conference_papers_beside_the_downloads(tmp_path,
         ).fetchone()[0]
     assert cvpr == [("pytorch", 294, 303), ("tensorflow", 148, 148)]
     assert icml_links == 518
+
+
+def test_github_imports_flow_mines_a_local_clone_and_names_it(tmp_path):
+    from datetime import date
+
+    from tests.git_repos import RepoBuilder
+
+    repo = RepoBuilder(tmp_path / "clone")
+    repo.commit("2021-01-10T00:00:00Z", {"train.py": "import torch\n", "app.py": "import flask\n"})
+    github_imports = load_flow("github_imports", "github_imports")
+    db = str(tmp_path / "w.duckdb")
+
+    summary = github_imports(
+        repositories=[f"lab/model={repo.path}", str(tmp_path / "missing")],
+        db=db,
+        until=date(2021, 3, 1),
+        workers=1,
+    )
+
+    assert (summary["months"], summary["blobs_parsed"], summary["rejected"]) == (2, 2, 1)
+    with Warehouse.open(db, read_only=True) as warehouse:
+        months = warehouse.con.execute(
+            "select repo, month from raw.repo_snapshots order by month"
+        ).fetchall()
+    assert months == [("lab/model", date(2021, 1, 1)), ("lab/model", date(2021, 2, 1))]
