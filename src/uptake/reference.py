@@ -25,7 +25,7 @@ def command_reference() -> str:
     parts = [f"```\n{cli.get_help(root)}\n```\n"]
     for name, command in sorted(cli.commands.items()):
         # A child context inherits the group's settings (help option names), as at run time.
-        ctx = click.Context(command, info_name=f"uptake {name}", parent=root, **width)
+        ctx = click.Context(command, info_name=name, parent=root, **width)
         parts.append(f"#### `uptake {name}`\n\n```\n{command.get_help(ctx)}\n```\n")
     return "\n".join(parts)
 

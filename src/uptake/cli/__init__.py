@@ -51,6 +51,7 @@ def cli(ctx, db, study_path, wait_seconds, verbose):
 
     Example:
 
+    \b
         uptake demo
     """
     if verbose:

@@ -46,6 +46,7 @@ def analyze(settings, resamples, seed, placebo_runs):
 
     Example:
 
+    \b
         uptake analyze --resamples 200 --seed 7
     """
     from uptake.analysis import analyze as analyze_warehouse

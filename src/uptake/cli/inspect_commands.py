@@ -24,6 +24,7 @@ def status(settings):
 
     Example:
 
+    \b
         uptake status
     """
     with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as warehouse:
@@ -52,6 +53,7 @@ def sql(settings, query, fmt):
 
     Example:
 
+    \b
         uptake sql "select rivalry, leader, leading_since from marts.rivalry_leaders order by rivalry"
     """
     with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as warehouse:

@@ -60,7 +60,8 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, quiet):
 
     Example:
 
-        uptake mine ./my-clone https://github.com/pallets/flask.git --until 2024-01
+    \b
+        uptake mine . --until 2024-01
     """
     from uptake.flow_loader import load_flow
 

@@ -121,6 +121,7 @@ def demo(settings):
 
     Example:
 
+    \b
         uptake demo
     """
     _progress(f"Loading the bundled real figures into {resolve_path(settings['db'])} ...")
@@ -172,6 +173,7 @@ def refresh(
 
     Example:
 
+    \b
         uptake refresh --source top_pypi=../shared/data/top-pypi-packages --source conference_papers=../shared/data/conference-papers
     """
     chosen, where = _parse_sources(sources or ("top_pypi",), list(locations))
@@ -229,6 +231,7 @@ def build(settings):
 
     Example:
 
+    \b
         uptake build
     """
     from uptake.models import build_models
@@ -265,6 +268,7 @@ def figures(settings, snapshots, conference, output_dir):
 
     Example:
 
+    \b
         uptake figures ../shared/data/top-pypi-packages --conference ../shared/data/conference-papers --output-dir /tmp/figures
     """
     from uptake.sources import bundled_figures, conference_papers, top_pypi
