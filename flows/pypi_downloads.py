@@ -8,13 +8,11 @@ Each load is one transaction in the warehouse, journaled in meta.loads.
 
 from __future__ import annotations
 
-import contextlib
-
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from uptake.errors import SourceError
-from uptake.flows_support import publish_load_summary, retry_if_transient
+from uptake.flows_support import journal_failure, publish_load_summary, retry_if_transient
 from uptake.sources import bundled_figures, top_pypi
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
@@ -174,10 +172,8 @@ def pypi_downloads(
             pypistats_url,
         )
     except Exception as exc:
-        # A failure before a load's transaction (bad credentials, an empty folder) must
-        # still show in meta.loads and `uptake status`.
-        with contextlib.suppress(Exception), Warehouse.open(db, wait_seconds=30) as warehouse:
-            warehouse.record_failure(JOURNAL_SOURCE[source], {"flow_source": source}, exc)
+        # A failure before a load's transaction must still show in `uptake status`.
+        journal_failure(db, JOURNAL_SOURCE[source], source, exc)
         raise
     logger.info(
         "%s: %s rows loaded, %s items skipped, %s rejected",

@@ -9,12 +9,10 @@ incremental), and `demo` (the bundled conference mention counts).
 
 from __future__ import annotations
 
-import contextlib
-
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from uptake.flows_support import publish_load_summary, retry_if_transient
+from uptake.flows_support import journal_failure, publish_load_summary, retry_if_transient
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -85,8 +83,8 @@ def research_signals(
         else:
             summary = load_hub(db, study, hub_endpoint)
     except Exception as exc:
-        with contextlib.suppress(Exception), Warehouse.open(db, wait_seconds=30) as warehouse:
-            warehouse.record_failure(JOURNAL_SOURCE[source], {"flow_source": source}, exc)
+        # A failure before a load's transaction must still show in `uptake status`.
+        journal_failure(db, JOURNAL_SOURCE[source], source, exc)
         raise
     get_run_logger().info(
         "%s: %s rows loaded, %s skipped, %s rejected",

@@ -19,8 +19,8 @@
 -- n_observations: new models that month having any tag the study maps to a technology
 -- source: 'huggingface_hub'
 
-with models as (
-    select * from staging.stg_hf__models
+with model_technologies as (
+    select * from intermediate.int_hf_model_technologies
 ),
 
 tag_listings as (
@@ -29,20 +29,6 @@ tag_listings as (
 
 pwc_frameworks as (
     select * from meta.study_pwc_frameworks
-),
-
-model_tags as (
-    select model_id, created_month, unnest(tags) as tag
-    from models
-),
-
-model_technologies as (
-    select distinct
-        model_tags.model_id,
-        model_tags.created_month as month,
-        pwc_frameworks.technology
-    from model_tags
-    inner join pwc_frameworks on model_tags.tag = pwc_frameworks.framework
 ),
 
 mapped_models_per_month as (

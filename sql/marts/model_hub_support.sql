@@ -19,12 +19,8 @@
 -- share_high: upper end of the share's 95% Wilson score interval
 -- n_total: new models that month supporting at least one of the rivalry's technologies
 
-with models as (
-    select * from staging.stg_hf__models
-),
-
-pwc_frameworks as (
-    select * from meta.study_pwc_frameworks
+with model_technologies as (
+    select * from intermediate.int_hf_model_technologies
 ),
 
 study_rivalries as (
@@ -48,20 +44,6 @@ covered_months as (
     inner join rivalry_sizes on study_rivalries.rivalry = rivalry_sizes.rivalry
     group by study_rivalries.rivalry, model_hub.month, rivalry_sizes.n_technologies
     having count(*) = rivalry_sizes.n_technologies
-),
-
-model_tags as (
-    select model_id, created_month, unnest(tags) as tag
-    from models
-),
-
-model_technologies as (
-    select distinct
-        model_tags.model_id,
-        model_tags.created_month as month,
-        pwc_frameworks.technology
-    from model_tags
-    inner join pwc_frameworks on model_tags.tag = pwc_frameworks.framework
 ),
 
 model_support as (

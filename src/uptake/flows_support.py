@@ -68,3 +68,14 @@ def retry_if_transient(task, task_run, state) -> bool:
     except Exception:  # anything else unknown: one more try is cheap, the retries are bounded
         return True
     return False
+
+
+def journal_failure(db: str | None, source: str, flow_source: str, exc: BaseException) -> None:
+    """Record in meta.loads a failure that happened before a load's transaction (bad
+    credentials, an empty folder), so `uptake status` shows it; never raises."""
+    import contextlib
+
+    from uptake.warehouse import Warehouse
+
+    with contextlib.suppress(Exception), Warehouse.open(db, wait_seconds=30) as warehouse:
+        warehouse.record_failure(source, {"flow_source": flow_source}, exc)
