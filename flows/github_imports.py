@@ -24,6 +24,7 @@ from uptake.mining.repositories import (
     parse_repository,
     unique_names,
 )
+from uptake.sources.bigquery_jobs import DEFAULT_CAP
 from uptake.warehouse import Warehouse, resolve_path
 
 MODES = ("local", "api", "bigquery")
@@ -102,7 +103,7 @@ def github_imports(
     until: date | None = None,
     workers: int | None = None,
     snapshot_date: date | None = None,
-    maximum_bytes_billed: int = 10**12,
+    maximum_bytes_billed: int = DEFAULT_CAP,
 ) -> dict:
     """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`."""
     if mode not in MODES:

@@ -14,6 +14,8 @@ from prefect.cache_policies import NO_CACHE
 from uptake.errors import SourceError
 from uptake.flows_support import journal_failure, publish_load_summary, retry_if_transient
 from uptake.sources import bundled_figures, top_pypi
+from uptake.sources.bigquery_jobs import DEFAULT_CAP
+from uptake.sources.github_history import TOP_PYPI_REPO
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -26,8 +28,6 @@ JOURNAL_SOURCE = {
     "bigquery": "bigquery_pypi",
     "pypistats": "pypistats",
 }
-DEFAULT_HISTORY_REPO = "hugovk/top-pypi-packages"
-DEFAULT_BYTES_CAP = 1_000_000_000_000  # 1 TB: about one 30-day scan of every project
 
 
 # Local files need no retries; a failure is a reject, not a reason to try again.
@@ -151,9 +151,9 @@ def pypi_downloads(
     locations: list[str] | None = None,
     db: str | None = None,
     study: str | None = None,
-    history_repo: str = DEFAULT_HISTORY_REPO,
+    history_repo: str = TOP_PYPI_REPO,
     history_paths: list[str] | None = None,
-    maximum_bytes_billed: int = DEFAULT_BYTES_CAP,
+    maximum_bytes_billed: int = DEFAULT_CAP,
     pypistats_url: str | None = None,
 ) -> dict:
     """Load one source's download counts; returns the load summary."""

@@ -46,8 +46,10 @@ def mined_months(con: duckdb.DuckDBPyConnection, repo: str) -> dict[date, str]:
     )
 
 
-def cached_blobs(con: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """blob sha -> import roots, for the shas parsed by the current extractor."""
+def cached_blobs(
+    con: duckdb.DuckDBPyConnection, shas: Iterable[str]
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """blob sha -> (import roots, method), for the shas parsed by the current extractor."""
     shas = list(set(shas))
     if not shas:
         return {}
