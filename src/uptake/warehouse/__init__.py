@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from uptake.study import Study
 from uptake.warehouse.connection import connect, resolve_path
@@ -75,10 +76,7 @@ class Warehouse:
         con.execute("begin transaction")
         try:
             for table, rows in tables.items():
-                con.execute(f"delete from {table}")  # noqa: S608 (table names are constants above)
-                if rows:
-                    placeholders = ", ".join("?" * len(rows[0]))
-                    con.executemany(f"insert into {table} values ({placeholders})", rows)  # noqa: S608
+                _replace_rows(con, table, rows)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -92,3 +90,18 @@ class Warehouse:
                 [schema, table],
             ).fetchone()[0]
         )
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Replace every row of a meta.study_* table (all varchar) by `rows`, as one Arrow insert."""
+    con.execute(f"delete from {table}")  # noqa: S608 (table names are constants in sync_study)
+    if not rows:
+        return
+    columns = pa.table(
+        {f"c{i}": pa.array(values, pa.string()) for i, values in enumerate(zip(*rows, strict=True))}
+    )
+    con.register("study_rows", columns)
+    try:
+        con.execute(f"insert into {table} select * from study_rows")  # noqa: S608
+    finally:
+        con.unregister("study_rows")
