@@ -17,7 +17,14 @@ _TOKEN_SHAPES = re.compile(
 
 
 def redact(text: str) -> str:
-    """`text` with every known secret value and token-shaped string replaced by '***'."""
+    """`text` with every known secret value and token-shaped string replaced by '***'.
+
+    Also storable: a lone surrogate (from a JSON escape or a file name that is not UTF-8)
+    is written as its escape, since DuckDB refuses it and the refused journal write would
+    hide the error or the reject being recorded.
+    """
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     for name in SECRET_ENV_VARS:
         value = os.environ.get(name)
         if value and len(value) >= 6:

@@ -14,7 +14,20 @@ from pathlib import Path
 
 from uptake.errors import StudyError
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# \Z, not $: "$" also matches before a final newline, which would let "pytorch\n" through.
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*\Z")
+# What each list may hold: PyPI names (PEP 508) and dotted Python module names. Free
+# text (framework labels, paper words) only has to be printable.
+_LIST_PATTERNS = {
+    "pypi_projects": (
+        re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z"),
+        "PyPI project names (letters, digits, '.', '-', '_')",
+    ),
+    "import_roots": (
+        re.compile(r"^[^\W\d]\w*(\.[^\W\d]\w*)*\Z"),
+        "Python module names (such as 'torch' or 'google.cloud')",
+    ),
+}
 TECHNOLOGY_LISTS = ("import_roots", "pypi_projects", "pwc_frameworks", "paper_words")
 TECHNOLOGY_KEYS = {"label", *TECHNOLOGY_LISTS}
 RIVALRY_KEYS = {"technologies", "label"}
@@ -170,12 +183,22 @@ class _StudyValidator:
                     self.fail(
                         f"'{key}' in [{table}] must be a list of non-empty strings", table, key
                     )
-                lists[key] = tuple(v.strip() for v in value)
+                values = tuple(v.strip() for v in value)
+                self._check_values(table, key, values)
+                lists[key] = values
             label = spec.get("label", tech_id)
             if not isinstance(label, str):
                 self.fail(f"'label' in [{table}] must be a string", table, "label")
             technologies[tech_id] = Technology(id=tech_id, label=label, **lists)
         return technologies
+
+    def _check_values(self, table: str, key: str, values: tuple[str, ...]) -> None:
+        pattern, what = _LIST_PATTERNS.get(key, (None, ""))
+        for value in values:
+            if pattern is not None and not pattern.match(value):
+                self.fail(f"{value!r} in '{key}' of [{table}] is not one of {what}", table, key)
+            if not value.isprintable():
+                self.fail(f"{value!r} in '{key}' of [{table}] has control characters", table, key)
 
     def _rivalries(self, raw, technologies) -> dict[str, Rivalry]:
         if not isinstance(raw, dict):

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from uptake.errors import SourceError
+from uptake.sources.unicode_text import invalid_text, printable
 
 _OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _GITHUB_REMOTE = re.compile(r"github\.com[/:](?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$")
@@ -82,9 +83,15 @@ def _name_from_clone(path: Path) -> str:
         text=True,
     )
     match = _GITHUB_REMOTE.search(result.stdout.strip())
-    if match:
-        return f"{match['owner']}/{match['name']}"
-    return path.resolve().name
+    if match:  # the remote is the clone's own say: validated like a name typed by hand
+        return github_name(f"{match['owner']}/{match['name']}")
+    name = path.resolve().name
+    if not name.isprintable() or invalid_text([name]) is not None:
+        raise SourceError(
+            f"the folder name of {printable(str(path))!r} is not printable UTF-8 text; "
+            "name the repository with NAME=PATH"
+        )
+    return name
 
 
 def clone_or_update(ref: RepositoryRef, clones_dir: Path) -> Path:

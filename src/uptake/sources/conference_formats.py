@@ -18,7 +18,6 @@ file that cannot be read at all raises SourceError.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import html
 import io
@@ -32,10 +31,14 @@ from urllib.parse import unquote
 
 from uptake.errors import SourceError
 from uptake.sources.pwc_records import normalise_repo_url
+from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load
 
 CSV_WORDS = ("pytorch", "tensorflow")  # the CSV's count columns, in order
 CONFERENCE_ALIASES = {"nips": "neurips"}  # the lists say nips, the CSV NeurIPS
+# A per-paper list is a few MB of JSON; one inflating far past that is not one (or is a
+# gzip bomb), and is refused before it fills memory.
+MAX_LIST_BYTES = 256 * 1024 * 1024
 LIST_NAME = re.compile(r"^(?P<conference>[A-Za-z]+)_(?P<year>\d{4})\.json(?:\.gz)?$")
 _ESCAPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*%3A", re.IGNORECASE)
 
@@ -66,7 +69,11 @@ def parse_mentions_csv(file: ConferenceFile, load: Load) -> list[tuple]:
     except UnicodeDecodeError as exc:
         raise SourceError(f"not UTF-8 text: {exc}") from None
     rows, editions = [], set()
-    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    try:
+        lines = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # a field past csv's size limit: not a mentions table
+        raise SourceError(f"not a framework-mentions table: {exc}") from None
+    for line, fields in enumerate(lines, start=1):
         if not fields or not "".join(fields).strip():
             continue
         try:
@@ -124,12 +131,14 @@ def parse_paper_list(file: ConferenceFile, load: Load) -> PaperList:
     content = file.content
     try:
         if content[:2] == b"\x1f\x8b":
-            content = gzip.decompress(content)
+            content = _gunzip(content)
         records = json.loads(content)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceError(f"corrupt gzip: {exc}") from None
     except ValueError as exc:
         raise SourceError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise SourceError("not a list of papers: JSON nested too deep to read") from None
     if not isinstance(records, list):
         raise SourceError(f"not a JSON array of papers: {type(records).__name__}")
     papers, ids = [], set()
@@ -148,6 +157,25 @@ def parse_paper_list(file: ConferenceFile, load: Load) -> PaperList:
     return PaperList(file.origin, file.sha256, conference, year, papers)
 
 
+def _gunzip(content: bytes) -> bytes:
+    """The inflated bytes of every gzip member (as `cat a.gz b.gz` writes), read in bounded
+    steps so that a gzip bomb is refused, not inflated."""
+    parts, total, rest = [], 0, content
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)
+        part = inflater.decompress(rest, MAX_LIST_BYTES + 1 - total)
+        total += len(part)
+        if total > MAX_LIST_BYTES or inflater.unconsumed_tail:
+            raise SourceError(
+                f"gzip inflates past {MAX_LIST_BYTES // 2**20} MB: not a per-paper list"
+            )
+        if not inflater.eof:
+            raise SourceError("corrupt gzip: truncated")
+        parts.append(part)
+        rest = inflater.unused_data
+    return b"".join(parts)
+
+
 def _paper(record: object, conference: str, year: int) -> tuple:
     """(paper_id, title, authors, pdf_link, words, code_url, code_repo_url, is_github)."""
     if not isinstance(record, dict):
@@ -162,6 +190,8 @@ def _paper(record: object, conference: str, year: int) -> tuple:
     if "year" in record and str(record["year"]).strip() != str(year):
         raise ValueError(f"year {record['year']!r} is not the file's {year}")
     metadata = record.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError(f"metadata is not an object: {type(metadata).__name__}")
     authors, words = record.get("authors") or [], metadata.get("words") or []
     code = metadata.get("code")
     if not _strings(authors) or not _strings(words) or not isinstance(code, str | None):
@@ -169,6 +199,9 @@ def _paper(record: object, conference: str, year: int) -> tuple:
     pdf_link = record.get("pdf_link")
     if isinstance(pdf_link, str) and _ESCAPED_SCHEME.match(pdf_link):
         pdf_link = unquote(pdf_link)
+    bad_text = invalid_text([paper_id, title, authors, words, code, pdf_link])
+    if bad_text is not None:
+        raise ValueError(f"text that is not valid Unicode: {bad_text!r}")
     repo = normalise_repo_url(code) if code and code.strip() else None
     return (
         str(paper_id).strip(),

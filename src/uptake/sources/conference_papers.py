@@ -26,6 +26,7 @@ from uptake.sources.conference_formats import (
     parse_mentions_csv,
     parse_paper_list,
 )
+from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "conference_papers"
@@ -100,6 +101,8 @@ def load_conference_papers(
 
 
 def _read(path: str) -> bytes:
+    if invalid_text([path]) is not None:
+        raise SourceError("the file name is not valid UTF-8: rename the file")
     try:
         with open(path, "rb") as handle:
             content = handle.read(MAX_FILE_BYTES + 1)

@@ -32,6 +32,7 @@ from huggingface_hub.utils import build_hf_headers
 from uptake import __version__
 from uptake.errors import SourceError
 from uptake.sources.backoff import retries_exhausted, retry_wait
+from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Warehouse
 
 SOURCE = "huggingface_hub"
@@ -220,6 +221,8 @@ def _decode(response: httpx2.Response) -> list:
         raise SourceError(
             f"bad JSON from {response.url} (HTTP 200): {exc}".replace("\n", " ")
         ) from None
+    except RecursionError:
+        raise SourceError(f"bad JSON from {response.url} (HTTP 200): nested too deep") from None
     if not isinstance(payload, list):
         raise SourceError(f"unexpected JSON from {response.url} (HTTP 200): not a list of models")
     return payload
@@ -239,6 +242,9 @@ def _parse_model(item: object, tag: str) -> HubModel | str:
     if downloads is not None and type(downloads) is not int:
         return f"downloads is not an integer: {downloads!r:.40}"
     library_name = item.get("library_name")
+    bad_text = invalid_text([item["id"], tags, library_name])
+    if bad_text is not None:
+        return f"text that is not valid Unicode: {bad_text!r}"
     return HubModel(
         model_id=item["id"],
         created_at=created.astimezone(UTC).replace(tzinfo=None) if created.tzinfo else created,

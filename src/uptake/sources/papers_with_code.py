@@ -31,6 +31,7 @@ from uptake.errors import SourceError
 from uptake.sources.pwc_download import cache_folder, fetch_dump
 from uptake.sources.pwc_records import KINDS, BadRecord, DumpKind, normalise_repo_url
 from uptake.sources.pwc_stream import DumpError, Malformed, iter_json_records, iter_parquet_records
+from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load, Warehouse
 
 __all__ = ["load_dumps", "load_links", "load_papers", "normalise_repo_url", "dump_locations"]
@@ -146,6 +147,8 @@ def dump_locations(locations: Iterable[str | Path]) -> list[str]:
 
 
 def _resolve(location: str, cache: Path) -> _Dump:
+    if invalid_text([location]) is not None:
+        raise SourceError("the file name is not valid UTF-8: rename the file")
     if location.startswith(("http://", "https://")):
         download = fetch_dump(location, cache)
         path, etag, modified = download.path, download.etag, download.last_modified
@@ -187,6 +190,9 @@ def _stage(spec: DumpKind, dump: _Dump, target: Path, load: Load) -> _Staged | N
                     if isinstance(record, Malformed):
                         raise BadRecord(record.reason)
                     row = (*spec.row(record), index)
+                    bad_text = invalid_text(row)
+                    if bad_text is not None:
+                        raise BadRecord(f"text that is not valid Unicode: {bad_text!r}")
                 except BadRecord as problem:
                     rejected += 1
                     if rejected <= MAX_RECORD_REJECTS:

@@ -159,6 +159,10 @@ def _next_record(buffer: _Buffer) -> dict | Malformed:
             column = exc.pos - buffer.pos
             buffer.pos = _end_of_malformed(buffer)
             return Malformed(f"malformed JSON: {exc.msg} (character {column} of the record)")
+        except RecursionError:
+            # Nesting deeper than Python's stack: skipped by its brackets, which need no stack.
+            buffer.pos = _end_of_malformed(buffer)
+            return Malformed("JSON nested too deep to read")
         buffer.pos = end
         if not isinstance(record, dict):
             return Malformed(f"not a JSON object: {type(record).__name__}")

@@ -137,6 +137,8 @@ def _decode(url: str, body: bytes) -> object:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise SourceError(f"bad JSON from {url} (HTTP 200): {exc}".replace("\n", " ")) from None
+    except RecursionError:
+        raise SourceError(f"bad JSON from {url} (HTTP 200): nested too deep to read") from None
 
 
 def _parse_overall(url: str, payload: object) -> list[tuple[date, int]]:

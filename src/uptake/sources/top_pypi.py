@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from uptake.errors import RateLimitedError, SourceError
+from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "top_pypi"
@@ -84,6 +85,8 @@ def read_snapshot_files(locations: Iterable[str], on_error) -> Iterator[Snapshot
 
 
 def read_snapshot_path(path: str) -> SnapshotFile:
+    if invalid_text([path]) is not None:
+        raise SourceError("the file name is not valid UTF-8: rename the file")
     try:
         with open(path, "rb") as handle:
             content = handle.read(MAX_SNAPSHOT_BYTES + 1)
