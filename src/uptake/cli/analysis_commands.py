@@ -1,6 +1,8 @@
-"""The analysis command: crossovers, lead/lag and verdicts, printed as a table."""
+"""Commands that answer the question: analyze (verdicts as a table) and report (a page)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -11,6 +13,7 @@ from uptake.warehouse import Warehouse
 
 def register(cli: click.Group) -> None:
     cli.add_command(analyze)
+    cli.add_command(report)
 
 
 @click.command()
@@ -49,14 +52,7 @@ def analyze(settings, resamples, seed, placebo_runs):
     \b
         uptake analyze --resamples 200 --seed 7
     """
-    from uptake.analysis import analyze as analyze_warehouse
-    from uptake.study import load_study
-
-    study = load_study(settings["study"])
-    with Warehouse.open(settings["db"], wait_seconds=settings["wait"]) as warehouse:
-        result = analyze_warehouse(
-            warehouse, resamples=resamples, seed=seed, placebo_runs=placebo_runs, study=study
-        )
+    result = run_analysis(settings, resamples=resamples, seed=seed, placebo_runs=placebo_runs)
     if result.message:
         click.echo(result.message)
         return
@@ -68,6 +64,15 @@ def analyze(settings, resamples, seed, placebo_runs):
             f"{row['rivalry']}, {row['leading_segment']} -> {row['lagging_segment']}{rule}: "
             f"{row['reason']}"
         )
+
+
+def run_analysis(settings: dict, **options):
+    from uptake.analysis import analyze as analyze_warehouse
+    from uptake.study import load_study
+
+    study = load_study(settings["study"])
+    with Warehouse.open(settings["db"], wait_seconds=settings["wait"]) as warehouse:
+        return analyze_warehouse(warehouse, study=study, **options)
 
 
 def verdict_table(hypotheses: list[dict]) -> str:
@@ -109,3 +114,39 @@ def _lag(h: dict) -> str:
     low = "?" if h["lag_low"] is None else f"{h['lag_low']:.0f}"
     high = "never" if h["lag_high"] is None else f"{h['lag_high']:.0f}"
     return f"{h['lag_months']} ({low} to {high})"
+
+
+@click.command()
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for index.html and charts/.",
+)
+@click.pass_obj
+def report(settings, output_dir):
+    """Write a self-contained HTML report: verdicts, charts, freshness, caveats.
+
+    Reads the warehouse read-only. The page needs no network: the Vega scripts are
+    inlined. Every chart is also written as SVG and PNG under OUTPUT/charts/.
+
+    Example:
+
+    \b
+        uptake report --output reports
+    """
+    click.echo(write_report_for(settings, output_dir))
+
+
+def write_report_for(settings: dict, output_dir: Path) -> Path:
+    from uptake.report import write_report
+    from uptake.warehouse import resolve_path
+
+    db = resolve_path(settings["db"])
+    with Warehouse.open(db, read_only=True, wait_seconds=settings["wait"]) as warehouse:
+        written = write_report(warehouse.con, output_dir, title=f"uptake report: {db.name}")
+    for note in written.notes:
+        click.secho(note, err=True, fg="yellow")
+    return written.path

@@ -11,7 +11,7 @@ import click
 
 from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
-from uptake.warehouse import Warehouse, resolve_path
+from uptake.warehouse import Warehouse, exclusive_run, resolve_path
 
 ALL_SOURCES = (
     "top_pypi",
@@ -59,15 +59,16 @@ def _run_refresh(
             logger.addFilter(_NoTracebackForExpectedErrors())
 
     refresh_flow = load_flow("refresh", "refresh")
-    # Waiting for a lock happens here, once, rather than in every task.
-    Warehouse.open(settings["db"], wait_seconds=settings["wait"]).close()
-    return refresh_flow(
-        sources=sources,
-        locations=locations or None,
-        db=settings["db"],
-        study=settings["study"],
-        **options,
-    )
+    # Held for the whole run, so no other writer slips in between two tasks; waiting for
+    # it happens here, once, rather than in every task.
+    with exclusive_run(settings["db"], wait_seconds=settings["wait"], on_wait=_progress):
+        return refresh_flow(
+            sources=sources,
+            locations=locations or None,
+            db=settings["db"],
+            study=settings["study"],
+            **options,
+        )
 
 
 def _report_loads(result: dict) -> None:
@@ -111,25 +112,43 @@ def _print_leaders(settings: dict) -> None:
 
 
 @click.command()
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where the report is written.",
+)
 @click.pass_obj
-def demo(settings):
-    """Load the bundled real figures offline, build the models, print who leads.
+def demo(settings, report_dir):
+    """Load the bundled real figures offline, build, analyse, print who leads, write the report.
 
-    Runs the same Prefect flows and SQL models as a real refresh, on compact tables
-    of real figures shipped with uptake (PyPI downloads of the study's projects and
-    conference framework mentions; see `uptake figures`).
+    Runs the same Prefect flows, SQL models and analysis as a real refresh, on compact
+    tables of real figures shipped with uptake (PyPI downloads of the study's projects
+    and conference framework mentions; see `uptake figures`), then writes the report
+    (`uptake report`) and prints its path.
 
     Example:
 
     \b
         uptake demo
     """
+    from uptake.cli.analysis_commands import run_analysis, write_report_for
+
     _progress(f"Loading the bundled real figures into {resolve_path(settings['db'])} ...")
     result = _run_refresh(settings, ["demo"], {})
     _report_loads(result)
     _print_leaders(settings)
     if result["failures"]:
         raise click.ClickException("a source failed to load; see above")
+    _progress("\nTesting the hypothesis (crossovers, lead/lag, placebos) ...")
+    analysis = run_analysis(settings)
+    for row in analysis.hypotheses:
+        if row["rule"] == "main" and row["verdict"] != "inconclusive":
+            # The reason's first clause is the answer; the rest is evidence, in the report.
+            click.echo(f"\n{row['rivalry']}: {row['reason'].split('; ')[0]}")
+    _progress("Writing the report ...")
+    click.echo(f"\nReport: {write_report_for(settings, report_dir).resolve()}")
 
 
 @click.command()
