@@ -1,62 +1,146 @@
 """Mine imports from repositories into the warehouse: local clones, the GitHub API, or
 BigQuery's github_repos.
 
-`local`: URLs are cloned (bare, blob-less) as tasks fanned out with a concurrency limit;
-the mining itself runs in one task whose process pool parses blobs on every core while
-this flow's process stays the warehouse's only writer. `api`: month-end trees and only
-uncached blobs over the REST API, rate-limit aware. `bigquery`: one job over the
-github_repos snapshot, within a byte budget.
+`local`: one task per repository clones it if given a URL, plans its months and parses
+its new blobs, and sends back Arrow tables; this flow's process is the warehouse's only
+writer, one transaction per repository as results arrive, with a bounded number of
+repositories in flight. Tasks run on threads (parsing in a local process pool), or on a
+Dask cluster when `dask_address` (or UPTAKE_DASK_ADDRESS) names its scheduler. `api`:
+month-end trees and only uncached blobs over the REST API, rate-limit aware. `bigquery`:
+one job over the github_repos snapshot, within a byte budget.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
+import os
+import queue
+from collections import Counter
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, date, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from uptake.errors import SourceError
+from uptake.errors import SourceError, UptakeError
 from uptake.flows_support import publish_load_summary, retry_if_transient
-from uptake.mining.repositories import (
-    RepositoryRef,
-    clone_or_update,
-    parse_repository,
-    unique_names,
-)
+from uptake.mining.git_plumbing import month_start
+from uptake.mining.mined_writer import task_inputs, write_mined
+from uptake.mining.repositories import RepositoryRef, parse_repository, unique_names
+from uptake.mining.repository_miner import MinedRepository, mine_repository
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
 from uptake.warehouse import Warehouse, resolve_path
 
 MODES = ("local", "api", "bigquery")
+DASK_ADDRESS_VARIABLE = "UPTAKE_DASK_ADDRESS"
+# Repositories in flight per parallel slot: enough to keep every slot busy while the
+# writer writes, few enough that results never pile up in memory.
+IN_FLIGHT_PER_SLOT = 2
 
-
-# Network: retried. Not cached: a fetch is how new commits arrive.
-@task(
+# Network (the clone or fetch): retried. Not cached: a fetch is how new commits arrive.
+# Defined on the function in uptake.mining so Dask workers import it by name.
+mine_repository_task = task(
+    mine_repository,
+    name="mine-repository",
+    task_run_name="mine {ref.name}",
     retries=2,
     retry_delay_seconds=[10, 60],
     retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
     tags=["git-clone"],
 )
-def fetch_clone(ref: RepositoryRef, clones_dir: str) -> str:
-    return str(clone_or_update(ref, Path(clones_dir)))
 
 
-@task(cache_policy=NO_CACHE)
 def mine_local(
-    db: str | None, repositories: list[tuple[str, str]], until: date | None, workers: int | None
+    db: str | None,
+    refs: list[RepositoryRef],
+    until: date,
+    workers: int | None,
+    dask_address: str | None,
 ) -> dict:
-    from uptake.mining.history_miner import mine_repositories
-
+    """Fan `refs` out as tasks on threads or Dask; write each result here, as it arrives."""
     logger = get_run_logger()
-    with Warehouse.open(db) as warehouse:
-        return mine_repositories(
-            warehouse,
-            repositories,
-            until=until,
-            workers=workers,
-            on_progress=lambda repo, message: logger.info("%s: %s", repo, message),
+    workers = workers or min(2, os.cpu_count() or 1)
+    clones_dir = str(resolve_path(db).parent / "clones")
+    with ExitStack() as stack:
+        warehouse = stack.enter_context(Warehouse.open(db))
+        if dask_address:
+            runner = stack.enter_context(_dask_runner(dask_address))
+            slots = sum(runner.client.nthreads().values()) or 1
+            parse_pool = None  # each Dask worker parses in its own process
+        else:
+            slots = workers
+            runner = stack.enter_context(ThreadPoolTaskRunner(IN_FLIGHT_PER_SLOT * slots))
+            parse_pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+        logger.info("mining %d repositories, %d at a time", len(refs), slots)
+        return _fan_out(
+            warehouse, runner, refs, until, clones_dir, parse_pool, IN_FLIGHT_PER_SLOT * slots
         )
+
+
+def _dask_runner(address: str) -> TaskRunner:
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise UptakeError(
+            "mining on Dask needs prefect-dask and distributed: pip install 'uptake[dask]'"
+        ) from None
+    return DaskTaskRunner(address=address)
+
+
+def _fan_out(
+    warehouse: Warehouse,
+    runner: TaskRunner,
+    refs: list[RepositoryRef],
+    until: date,
+    clones_dir: str,
+    parse_pool: Executor | None,
+    window: int,
+) -> dict:
+    logger = get_run_logger()
+    waiting = list(reversed(refs))
+    in_flight: dict[object, RepositoryRef] = {}
+    finished: queue.Queue = queue.Queue()
+    totals: Counter = Counter()
+    rejects: list[tuple[str, str]] = []
+
+    def submit_next() -> None:
+        ref = waiting.pop()
+        parameters = {
+            "ref": ref,
+            "until": until,
+            **task_inputs(warehouse, ref.name),
+            "clones_dir": clones_dir,
+            "parse_pool": parse_pool,
+        }
+        future = runner.submit(mine_repository_task, parameters)
+        in_flight[future] = ref
+        future.add_done_callback(finished.put)
+
+    while waiting and len(in_flight) < window:
+        submit_next()
+    while in_flight:
+        future = finished.get()
+        ref = in_flight.pop(future)
+        if waiting:
+            submit_next()
+        try:
+            mined = future.result()
+        except Exception as exc:  # clone failed after retries, or a crash: reject, go on
+            mined = MinedRepository.rejected(ref.name, f"{type(exc).__name__}: {exc}")
+        load = write_mined(warehouse, mined, until)
+        totals["repositories"] += 1
+        totals["months"] += mined.months.num_rows
+        totals["blobs_parsed"] += mined.blobs.num_rows
+        totals["blobs_cached"] += mined.blobs_known
+        totals["rejected"] += len(load.rejects)
+        rejects.extend(load.rejects)
+        message = (
+            f"rejected: {mined.reason}" if mined.reason else f"{mined.months.num_rows} new months"
+        )
+        logger.info("%s: %s", ref.name, message)
+    return {**totals, "rejects": rejects}
 
 
 @task(cache_policy=NO_CACHE)
@@ -104,8 +188,13 @@ def github_imports(
     workers: int | None = None,
     snapshot_date: date | None = None,
     maximum_bytes_billed: int = DEFAULT_CAP,
+    dask_address: str | None = None,
 ) -> dict:
-    """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`."""
+    """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`.
+
+    local mode: `workers` parsing processes on this machine, or, with `dask_address`
+    (default: $UPTAKE_DASK_ADDRESS), the workers of the Dask scheduler at that address.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
     parsed, unreadable = [], []
@@ -128,24 +217,21 @@ def github_imports(
             )
         summary = mine_bigquery(db, [ref.name for ref in refs], snapshot_date, maximum_bytes_billed)
     else:
-        clones_dir = str(resolve_path(db).parent / "clones")
-        states = fetch_clone.map(refs, clones_dir, return_state=True)
-        fetched, failed = [], []
-        for ref, state in zip(refs, states, strict=True):
-            if state.is_completed():
-                fetched.append((ref.name, state.result()))
-            else:
-                failed.append((ref.name, state.message or "fetch failed"))
-        summary = mine_local(db, fetched, until, workers)
-        failed += unreadable
-        if failed:
+        summary = mine_local(
+            db,
+            refs,
+            until or month_start(datetime.now(UTC)),
+            workers,
+            dask_address or os.environ.get(DASK_ADDRESS_VARIABLE),
+        )
+        if unreadable:
             with Warehouse.open(db) as warehouse:
-                for name, reason in failed:
+                for name, reason in unreadable:
                     warehouse.reject("mining_local", name, reason)
             summary = {
                 **summary,
-                "rejected": summary.get("rejected", 0) + len(failed),
-                "rejects": [*summary.get("rejects", []), *failed],
+                "rejected": summary.get("rejected", 0) + len(unreadable),
+                "rejects": [*summary.get("rejects", []), *unreadable],
             }
     publish_load_summary(f"mining_{mode}", summary)
     return summary

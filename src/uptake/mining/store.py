@@ -46,6 +46,22 @@ def mined_months(con: duckdb.DuckDBPyConnection, repo: str) -> dict[date, str]:
     )
 
 
+def latest_month_blobs(con: duckdb.DuckDBPyConnection, repo: str) -> dict[str, str]:
+    """blob sha -> method for the tree of `repo`'s latest mined month, as this extractor
+    parsed them: what a worker mining new months need not parse again."""
+    return dict(
+        con.execute(
+            """
+            select s.blob_sha, b.method
+            from raw.repo_snapshot_blobs as s join raw.blob_imports as b using (blob_sha)
+            where s.repo = $repo and b.extractor_version = $version
+              and s.month = (select max(month) from raw.repo_snapshots where repo = $repo)
+            """,
+            {"repo": repo, "version": EXTRACTOR_VERSION},
+        ).fetchall()
+    )
+
+
 def cached_blobs(
     con: duckdb.DuckDBPyConnection, shas: Iterable[str]
 ) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -72,8 +88,19 @@ def save_blobs(
     """Persist parsed blobs at once (own transaction), so a killed run never parses them again."""
     if not blobs:
         return
+    con.execute("begin transaction")
+    try:
+        write_blobs(con, blob_table(blobs), extractor_version=extractor_version)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def blob_table(blobs: list[BlobImports]) -> pa.Table:
+    """Parsed blobs as Arrow: what a mining worker sends back to the one writer."""
     # Arrow, not executemany: row-by-row inserts cost ~1 ms each in DuckDB.
-    new_blobs = pa.table(
+    return pa.table(
         {
             "blob_sha": [b.blob_sha for b in blobs],
             "import_roots": [list(b.import_roots) for b in blobs],
@@ -85,20 +112,36 @@ def save_blobs(
         },
         schema=_BLOB_SCHEMA,
     )
-    con.execute("begin transaction")
+
+
+def write_blobs(
+    con: duckdb.DuckDBPyConnection,
+    new_blobs: pa.Table,
+    *,
+    extractor_version: int = EXTRACTOR_VERSION,
+) -> int:
+    """Cache parsed blobs inside the caller's transaction; returns blobs added.
+
+    A blob already cached by this extractor is kept as it is (another repository or
+    worker parsed it first, with the same result); one from an older extractor is replaced.
+    """
+    if new_blobs.num_rows == 0:
+        return 0
+    con.register("new_blobs", new_blobs)
     try:
-        con.register("new_blobs", new_blobs)
         con.execute(
-            "delete from raw.blob_imports where blob_sha in (select blob_sha from new_blobs)"
-        )
-        con.execute(
-            "insert into raw.blob_imports select *, ?, now()::timestamp from new_blobs",
+            "delete from raw.blob_imports where extractor_version <> ? "
+            "and blob_sha in (select blob_sha from new_blobs)",
             [extractor_version],
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        return con.execute(
+            """
+            insert into raw.blob_imports
+            select *, ?, now()::timestamp from new_blobs
+            where blob_sha not in (select blob_sha from raw.blob_imports)
+            """,
+            [extractor_version],
+        ).fetchone()[0]
     finally:
         con.unregister("new_blobs")
 
@@ -109,11 +152,16 @@ def replace_months(
     """Upsert month snapshots (call inside a journaled load); returns rows written."""
     if not snapshots:
         return 0
+    return write_months(con, *month_tables(snapshots), source, load_id)
+
+
+def month_tables(snapshots: list[MonthSnapshot]) -> tuple[pa.Table, pa.Table]:
+    """Month snapshots as Arrow: raw.repo_snapshots' and raw.repo_snapshot_blobs' rows."""
     months = pa.table(
         {
-            "repo": [s.repo for s in snapshots],
+            "repo": pa.array([s.repo for s in snapshots], pa.string()),
             "month": pa.array([s.month for s in snapshots], pa.date32()),
-            "commit_sha": [s.commit_sha for s in snapshots],
+            "commit_sha": pa.array([s.commit_sha for s in snapshots], pa.string()),
             "committed_at": pa.array([s.committed_at for s in snapshots], pa.timestamp("us")),
             "python_files": pa.array([s.python_files for s in snapshots], pa.int32()),
             "notebook_files": pa.array([s.notebook_files for s in snapshots], pa.int32()),
@@ -133,8 +181,21 @@ def replace_months(
         },
         schema=_SNAPSHOT_BLOB_SCHEMA,
     )
+    return months, blobs
+
+
+def write_months(
+    con: duckdb.DuckDBPyConnection,
+    months: pa.Table,
+    month_blobs: pa.Table,
+    source: str,
+    load_id: str,
+) -> int:
+    """Upsert `month_tables`' rows (call inside a journaled load); returns rows written."""
+    if months.num_rows == 0:
+        return 0
     con.register("new_months", months)
-    con.register("new_month_blobs", blobs)
+    con.register("new_month_blobs", month_blobs)
     try:
         keys = "(repo, month) in (select (repo, month) from new_months)"
         con.execute(f"delete from raw.repo_snapshots where {keys}")  # noqa: S608 (constant)
@@ -147,7 +208,7 @@ def replace_months(
     finally:
         con.unregister("new_months")
         con.unregister("new_month_blobs")
-    return len(snapshots) + len(blob_rows)
+    return months.num_rows + month_blobs.num_rows
 
 
 _BLOB_SCHEMA = pa.schema(

@@ -1,0 +1,37 @@
+"""The one writer of mining results: what a repository's task needs, and its rows, written.
+
+Tasks mining repositories never open the warehouse (DuckDB allows one writing process);
+the flow's process reads what each task needs before submitting it and writes each
+repository's result in its own journaled transaction as it arrives, so a killed run
+keeps every repository already written and a re-run resumes after them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from uptake.mining import store
+from uptake.mining.history_miner import SOURCE
+from uptake.mining.repository_miner import MinedRepository
+from uptake.warehouse import Load, Warehouse
+
+
+def task_inputs(warehouse: Warehouse, repo: str) -> dict:
+    """The read-only snapshot of the warehouse a task mining `repo` works from."""
+    return {
+        "mined_months": store.mined_months(warehouse.con, repo),
+        "known_blobs": store.latest_month_blobs(warehouse.con, repo),
+    }
+
+
+def write_mined(warehouse: Warehouse, mined: MinedRepository, until: date) -> Load:
+    """New blobs and months of one repository, or its reject, in one transaction."""
+    load = Load(source=SOURCE, parameters={"repo": mined.repo, "until": until.isoformat()})
+    if mined.reason is not None:
+        load.reject(mined.repo, mined.reason)
+    with warehouse.load(SOURCE, load.parameters, load):
+        store.write_blobs(warehouse.con, mined.blobs)
+        load.rows_loaded = store.write_months(
+            warehouse.con, mined.months, mined.month_blobs, "local", load.load_id
+        )
+    return load

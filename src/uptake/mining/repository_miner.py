@@ -1,0 +1,111 @@
+"""Mining one repository away from the warehouse: what a task runs, on a thread or a Dask worker.
+
+A task gets a repository's name and location, the months already mined and the blobs of
+its latest mined month with how they were read (so unchanged files of new months are not
+parsed again), reads the clone with git plumbing, and returns its rows as Arrow tables.
+It never opens the warehouse: any number of tasks run at once, on any machine, and the
+flow's process alone writes what they send back.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from uptake.errors import SourceError
+from uptake.mining import store
+from uptake.mining.git_plumbing import TreeFile
+from uptake.mining.history_miner import (
+    PARSE_CHUNK,
+    month_snapshots,
+    parse_blobs,
+    plan_repository,
+)
+from uptake.mining.repositories import RepositoryRef, clone_or_update
+
+# Where a worker keeps the clones of repositories given as URLs; read on the worker's
+# machine, so each machine can point at its own disk.
+CLONES_DIR_VARIABLE = "UPTAKE_CLONES_DIR"
+_URL_PREFIXES = ("http://", "https://", "file://")
+
+
+@dataclass(frozen=True)
+class MinedRepository:
+    """One repository's new rows, or why it could not be mined."""
+
+    repo: str
+    months: pa.Table  # raw.repo_snapshots rows, less source and load columns
+    month_blobs: pa.Table  # raw.repo_snapshot_blobs rows
+    blobs: pa.Table  # blobs this task parsed, raw.blob_imports rows less version and time
+    blobs_known: int  # blobs of the new months that needed no parsing
+    reason: str | None = None  # set when the repository is rejected
+
+    @classmethod
+    def rejected(cls, repo: str, reason: str) -> MinedRepository:
+        months, month_blobs = store.month_tables([])
+        return cls(repo, months, month_blobs, store.blob_table([]), 0, reason)
+
+
+def mine_repository(
+    ref: RepositoryRef,
+    until: date,
+    mined_months: dict[date, str],
+    known_blobs: dict[str, str],
+    clones_dir: str,
+    parse_pool: Executor | None = None,
+) -> MinedRepository:
+    """Plan and parse `ref`'s months that ended by `until` and differ from `mined_months`.
+
+    `known_blobs` (sha -> method) are not parsed again. `parse_pool` spreads parsing over
+    local processes; without one, this process parses (a Dask worker is already one of
+    many processes). Clone failures raise OSError, for the task's retries; an unreadable
+    repository comes back rejected with the reason.
+    """
+    try:
+        path = _local_clone(ref, clones_dir)
+        plan = plan_repository(ref.name, str(path), until, mined_months)
+        blobs = plan.blobs()
+        missing = [file for sha, file in blobs.items() if sha not in known_blobs]
+        parsed = _parse(plan.path, missing, parse_pool)
+        read_as = {sha: ((), method) for sha, method in known_blobs.items()}
+        read_as.update((blob.blob_sha, (blob.import_roots, blob.method)) for blob in parsed)
+        snapshots = month_snapshots(plan, read_as)
+    except SourceError as exc:
+        return MinedRepository.rejected(ref.name, str(exc))
+    months, month_blobs = store.month_tables(snapshots)
+    return MinedRepository(
+        repo=ref.name,
+        months=months,
+        month_blobs=month_blobs,
+        blobs=store.blob_table(parsed),
+        blobs_known=len(blobs) - len(missing),
+    )
+
+
+def _local_clone(ref: RepositoryRef, clones_dir: str) -> Path:
+    if ref.location.startswith(_URL_PREFIXES):
+        return clone_or_update(ref, Path(os.environ.get(CLONES_DIR_VARIABLE) or clones_dir))
+    path = Path(ref.location)
+    if not path.exists():
+        raise SourceError(
+            f"{ref.location} does not exist on {socket.gethostname()}: workers on other "
+            "machines read a local path only through a shared filesystem; give a git URL "
+            "and each worker clones it"
+        )
+    return path
+
+
+def _parse(path: str, files: list[TreeFile], pool: Executor | None) -> list[store.BlobImports]:
+    if not files:
+        return []
+    if pool is None:
+        return parse_blobs(path, files)
+    chunks = [files[i : i + PARSE_CHUNK] for i in range(0, len(files), PARSE_CHUNK)]
+    futures = [pool.submit(parse_blobs, path, chunk) for chunk in chunks]
+    return [blob for future in futures for blob in future.result()]
