@@ -120,13 +120,16 @@ def test_status_lists_each_source(built_db):
         "last_load",
         "rejects_last_load",
         "rejects_total",
+        "expected",
+        "age",
+        "state",
     ]
     top_pypi = next(line for line in lines if line.startswith("top_pypi"))
     assert re.match(
-        r"top_pypi\s+971000\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+succeeded\s+0\s+0$", top_pypi
+        r"top_pypi\s+971000\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+succeeded\s+0\s+0\s+weekly\s+\S+\s+fresh$", top_pypi
     )
     assert re.match(
-        r"pypistats\s+0\s+never\s+never\s+0\s+0$",
+        r"pypistats\s+0\s+never\s+never\s+0\s+0\s+daily\s+never\s+never loaded$",
         next(line for line in lines if line.startswith("pypistats")),
     )
 

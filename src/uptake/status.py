@@ -1,23 +1,62 @@
-"""What each source has put in the warehouse, and how its loads went."""
+"""What each source has put in the warehouse, how its loads went, and whether it is fresh.
+
+A source's state, judged against the schedule prefect.yaml gives it (uptake.schedules):
+
+- failed: its latest load failed (whatever succeeded before);
+- stale: scheduled, and its last successful load is older than the grace period;
+- fresh: scheduled, and its last successful load is within the grace period;
+- unscheduled: loaded successfully, with no schedule to be late for;
+- never loaded: nothing in meta.loads.
+
+Failed and stale sources are problems. A never-loaded source is a problem only when the
+caller says it must be there (`required`): an installation uses the sources it chose, so
+the ones it never loaded are not alerts, but a monitor that names a source wants to hear
+when it never arrived.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import duckdb
+
+from uptake.schedules import SOURCE_CADENCES, stale_after
 
 # What each load source holds in the warehouse, counted in rows of its raw table.
 SOURCE_ROWS = {
     "top_pypi": "select count(*) from raw.top_pypi_downloads",
     "bigquery_pypi": "select count(*) from raw.bigquery_pypi_downloads",
     "pypistats": "select count(*) from raw.pypistats_downloads",
+    "conference_papers": "select (select count(*) from raw.conference_mention_counts)"
+    " + (select count(*) from raw.conference_papers)",
+    "papers_with_code": "select (select count(*) from raw.pwc_code_links)"
+    " + (select count(*) from raw.pwc_papers)",
+    "huggingface_hub": "select count(*) from raw.hf_models",
+    "github_repos": "select count(*) from raw.github_repos",
     "mining_local": "select count(*) from raw.repo_snapshots where source = 'local'",
     "mining_api": "select count(*) from raw.repo_snapshots where source = 'api'",
     "mining_bigquery": "select count(*) from raw.repo_snapshots where source = 'bigquery'",
 }
 
+PROBLEM_STATES = ("failed", "stale")
 
-def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
+
+def known_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every source uptake can report on: those it knows of, and any in the journal."""
+    journaled = {row[0] for row in con.execute("select distinct source from meta.loads").fetchall()}
+    return sorted(set(SOURCE_ROWS) | set(SOURCE_CADENCES) | journaled)
+
+
+def source_status(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    now: datetime | None = None,
+    sources: list[str] | None = None,
+) -> list[dict]:
+    """One row per source (all known ones, or `sources`), with its state at `now` (UTC)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     journal = {
-        row[0]: row
+        row[0]: row[1:]
         for row in con.execute(
             """
             select
@@ -34,10 +73,11 @@ def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
         con.execute("select source, count(*) from meta.rejects group by source").fetchall()
     )
     report = []
-    for source in sorted(set(SOURCE_ROWS) | set(journal)):
+    for source in sources or known_sources(con):
         query = SOURCE_ROWS.get(source)
         rows = con.execute(query).fetchone()[0] if query else None
-        _, last_success, last_status, rejects_last = journal.get(source, (source, None, "never", 0))
+        last_success, last_status, rejects_last = journal.get(source, (None, "never", 0))
+        age = now - last_success if last_success else None
         report.append(
             {
                 "source": source,
@@ -48,6 +88,65 @@ def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
                 "last_load": last_status,
                 "rejects_last_load": rejects_last,
                 "rejects_total": rejects_total.get(source, 0),
+                "expected": SOURCE_CADENCES.get(source, ""),
+                "age": format_age(age),
+                "state": _state(source, last_status, age),
             }
         )
     return report
+
+
+def problems(report: list[dict], required: list[str] | None = None) -> dict[str, list[str]]:
+    """The sources to alert on, by state: failed, stale, and required ones never loaded."""
+    found: dict[str, list[str]] = {}
+    for row in report:
+        state = row["state"]
+        if state in PROBLEM_STATES or (
+            state == "never loaded" and row["source"] in (required or [])
+        ):
+            found.setdefault(state, []).append(row["source"])
+    return found
+
+
+def problem_message(found: dict[str, list[str]], report: list[dict]) -> str:
+    """One line naming every problem, for a monitor's alert."""
+    rows = {row["source"]: row for row in report}
+    parts = []
+    if "failed" in found:
+        parts.append(f"latest load failed for: {', '.join(found['failed'])} (see meta.loads.error)")
+    if "stale" in found:
+        stale = [
+            f"{name} (last success {rows[name]['age']} ago, expected {rows[name]['expected']})"
+            for name in found["stale"]
+        ]
+        parts.append(f"stale: {', '.join(stale)}")
+    if "never loaded" in found:
+        parts.append(f"never loaded: {', '.join(found['never loaded'])}")
+    return "; ".join(parts)
+
+
+def format_age(age: timedelta | None) -> str:
+    """'never', '<1m', '45m', '3h 12m', '2d 4h': precise enough to judge against a schedule."""
+    if age is None:
+        return "never"
+    minutes = max(int(age.total_seconds() // 60), 0)
+    if minutes < 1:
+        return "<1m"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"
+
+
+def _state(source: str, last_status: str, age: timedelta | None) -> str:
+    if last_status == "failed":
+        return "failed"
+    if age is None:
+        return "never loaded"
+    limit = stale_after(source)
+    if limit is None:
+        return "unscheduled"
+    return "stale" if age > limit else "fresh"

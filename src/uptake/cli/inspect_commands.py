@@ -6,7 +6,7 @@ import click
 import duckdb
 
 from uptake.cli.output import format_rows, format_table
-from uptake.status import source_status
+from uptake.status import known_sources, problem_message, problems, source_status
 from uptake.warehouse import Warehouse
 
 
@@ -16,26 +16,52 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Report only this source (repeatable); it must have loaded, so a source never "
+    "loaded fails too. Default: every source, failing only on failed or stale ones.",
+)
 @click.pass_obj
-def status(settings):
-    """Per source: rows held, last successful load, the last load's outcome, rejects.
+def status(settings, sources):
+    """Per source: freshness against its schedule, last successful load and outcome, rejects.
 
-    Exits with status 1 when a source's latest load failed.
+    A scheduled source is fresh while its last successful load is younger than 1.5 times
+    its interval (daily, weekly or monthly, as in prefect.yaml), stale after. Exits with
+    status 1 and a one-line message naming them when a source's latest load failed or it
+    is stale; sources never loaded do not count unless named with --source.
 
     Example:
 
     \b
-        uptake status
+        uptake status --source pypistats --source top_pypi
     """
     with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as warehouse:
-        report = source_status(warehouse.con)
-    columns = ["source", "rows", "last_success", "last_load", "rejects_last_load", "rejects_total"]
+        known = known_sources(warehouse.con)
+        unknown = [name for name in sources if name not in known]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown source {', '.join(unknown)}: choose from {', '.join(known)}",
+                param_hint="--source",
+            )
+        report = source_status(warehouse.con, sources=list(dict.fromkeys(sources)) or None)
+    columns = [
+        "source",
+        "rows",
+        "last_success",
+        "last_load",
+        "rejects_last_load",
+        "rejects_total",
+        "expected",
+        "age",
+        "state",
+    ]
     click.echo(format_table(columns, [tuple(r[c] for c in columns) for r in report]), nl=False)
-    failed = [r["source"] for r in report if r["last_load"] == "failed"]
-    if failed:
-        raise click.ClickException(
-            f"latest load failed for: {', '.join(failed)} (see meta.loads.error)"
-        )
+    found = problems(report, required=list(sources))
+    if found:
+        raise click.ClickException(problem_message(found, report))
 
 
 @click.command()
