@@ -126,7 +126,8 @@ def test_status_lists_each_source(built_db):
     ]
     top_pypi = next(line for line in lines if line.startswith("top_pypi"))
     assert re.match(
-        r"top_pypi\s+971000\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+succeeded\s+0\s+0\s+weekly\s+\S+\s+fresh$", top_pypi
+        r"top_pypi\s+971000\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+succeeded\s+0\s+0\s+weekly\s+\S+\s+fresh$",
+        top_pypi,
     )
     assert re.match(
         r"pypistats\s+0\s+never\s+never\s+0\s+0\s+daily\s+never\s+never loaded$",
