@@ -12,6 +12,7 @@ from uptake.errors import SourceError
 from uptake.sources.unicode_text import invalid_text, printable
 
 _OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\Z")
 _GITHUB_REMOTE = re.compile(r"github\.com[/:](?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$")
 
 
@@ -24,6 +25,8 @@ class RepositoryRef:
 def parse_repository(text: str) -> RepositoryRef:
     """A local path, an http(s) git URL, or owner/name (taken as a GitHub repository);
     `NAME=PATH_OR_URL` names a clone whose remote or folder does not say who it is."""
+    if not text.strip():
+        raise SourceError("an empty repository: give a path, a git URL or owner/name")
     name, separator, location = text.partition("=")
     if separator and name and not name.startswith(("http", "file", "/", ".")):
         return RepositoryRef(
@@ -47,7 +50,8 @@ def github_name(text: str) -> str:
 
 
 def _plain_name(text: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", text) or text in (".", ".."):
+    # A leading '-' would read as an option wherever a name reaches a command line.
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", text):
         raise SourceError(f"{text!r} is not a usable repository name")
     return text
 
@@ -70,10 +74,15 @@ def _name_from_url(url: str) -> str:
     if match:
         return github_name(f"{match['owner']}/{match['name']}")
     parsed = urlparse(url)
+    if (parsed.hostname or "").removeprefix("www.") == "github.com":
+        raise SourceError(f"{url!r} is not a GitHub repository URL (github.com/owner/name)")
     stem = Path(parsed.path.rstrip("/")).name.removesuffix(".git")
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", stem or "") or stem in (".", ".."):
         raise SourceError(f"cannot name a repository from {url!r}")
-    return f"{parsed.hostname or 'local'}/{stem}"
+    host = parsed.hostname or "local"
+    if not _HOST_NAME.match(host):  # the name becomes a folder under clones/
+        raise SourceError(f"cannot name a repository from {url!r}: {host!r} is not a host name")
+    return f"{host}/{stem}"
 
 
 def _name_from_clone(path: Path) -> str:

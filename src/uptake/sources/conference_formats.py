@@ -36,9 +36,9 @@ from uptake.warehouse import Load
 
 CSV_WORDS = ("pytorch", "tensorflow")  # the CSV's count columns, in order
 CONFERENCE_ALIASES = {"nips": "neurips"}  # the lists say nips, the CSV NeurIPS
-# A per-paper list is a few MB of JSON; one inflating far past that is not one (or is a
+# A per-paper list is under 1 MB of JSON; one inflating far past that is not one (or is a
 # gzip bomb), and is refused before it fills memory.
-MAX_LIST_BYTES = 256 * 1024 * 1024
+MAX_LIST_BYTES = 64 * 1024 * 1024
 LIST_NAME = re.compile(r"^(?P<conference>[A-Za-z]+)_(?P<year>\d{4})\.json(?:\.gz)?$")
 _ESCAPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*%3A", re.IGNORECASE)
 

@@ -158,6 +158,8 @@ def _resolve(location: str, cache: Path) -> _Dump:
     try:
         with open(path, "rb") as stream:
             head = stream.read(4)
+            if not _looks_like_a_dump(head):  # refused before hashing what may be gigabytes
+                raise SourceError(f"not a dump: it starts with {head!r}, not JSON, gzip or Parquet")
             digest.update(head)
             while chunk := stream.read(1 << 22):
                 digest.update(chunk)
@@ -165,6 +167,13 @@ def _resolve(location: str, cache: Path) -> _Dump:
         raise SourceError(f"cannot read: {exc}") from None
     kind = "parquet" if head == b"PAR1" else "json"
     return _Dump(location, path, digest.hexdigest(), kind, etag, modified)
+
+
+def _looks_like_a_dump(head: bytes) -> bool:
+    """Gzip, Parquet, or JSON (after an optional BOM and whitespace); an empty file too, so
+    that it is refused where empty dumps are (by the reader, with its own reason)."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    return head[:2] == b"\x1f\x8b" or head == b"PAR1" or text[:1] in (b"", b"[", b"{")
 
 
 def _stage(spec: DumpKind, dump: _Dump, target: Path, load: Load) -> _Staged | None:

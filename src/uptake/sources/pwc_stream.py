@@ -97,7 +97,11 @@ class _Buffer:
 
     def fill(self) -> bool:
         """Append the next chunk, dropping what was consumed; False at the end of the file."""
-        chunk = "" if self.eof else self.stream.read(CHUNK_CHARS)
+        # As large as what is held (up to the limit), so a record spanning many chunks is
+        # decoded a few times, its size doubling each time, not once per chunk.
+        held = len(self.text) - self.pos
+        wanted = max(CHUNK_CHARS, min(held, MAX_RECORD_CHARS + 1 - held))
+        chunk = "" if self.eof else self.stream.read(wanted)
         if not chunk:
             self.eof = True
             return False
