@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format bench lock
+.PHONY: setup browser demo test lint format bench lock
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,14 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/uptake demo
 
-test: setup lint
+# The report's test renders it in Debian's Chromium, installed once from the distribution.
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser lint
 	$(BIN)/pytest
 
 lint: setup

@@ -46,3 +46,16 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(prefect_harness, tmp_path_factory) -> Path:
+    """The demo's warehouse, refreshed and analysed once per session; tests only read it."""
+    from uptake.analysis import analyze
+    from uptake.flow_loader import load_flow
+
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    load_flow("refresh", "refresh")(sources=["demo"], db=str(db))
+    with Warehouse.open(db) as opened:
+        analyze(opened, resamples=200, placebo_runs=40)
+    return db

@@ -37,7 +37,8 @@ pypistats_downloads as (
 ),
 
 top_pypi_observations as (
-    -- every study project in every snapshot: listed, or censored below the cut-off
+    -- every study project in every snapshot: listed, or censored below the cut-off; a
+    -- compact copy says nothing of the projects it was not made for
     select
         study_projects.technology,
         study_projects.project,
@@ -49,6 +50,8 @@ top_pypi_observations as (
     left join top_pypi_downloads
         on top_pypi_downloads.project = study_projects.project
         and top_pypi_downloads.snapshot_at = top_pypi_snapshots.snapshot_at
+    where top_pypi_snapshots.covers_projects is null
+        or list_contains(top_pypi_snapshots.covers_projects, study_projects.project)
 ),
 
 top_pypi_monthly as (

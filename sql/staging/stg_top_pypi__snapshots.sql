@@ -9,6 +9,7 @@
 -- cutoff: the smallest count listed; an absent project had fewer downloads than this
 -- data_source: the system the dump was computed on ('BigQuery', later 'ClickHouse')
 -- bytes_processed: bytes the BigQuery query scanned, where the dump says
+-- covers_projects: the only projects a compact copy lists; null for a full snapshot
 
 with snapshots as (
     select * from raw.top_pypi_snapshots
@@ -22,7 +23,8 @@ placed_in_month as (
         top_n,
         min_download_count as cutoff,
         data_source,
-        bytes_processed
+        bytes_processed,
+        covers_projects
     from snapshots
 ),
 

@@ -159,5 +159,5 @@ def load_bundled_figures(warehouse: Warehouse, path: Path | None = None) -> dict
             con.executemany("insert into temp.snapshot_meta values (?, ?, ?, ?, ?, ?, ?)", meta)
             if rows:
                 con.executemany("insert into temp.snapshot_rows values (?, ?, ?)", rows)
-            upsert_snapshots(con, load)
+            upsert_snapshots(con, load, covers_projects=document.get("projects"))
         return load.summary()

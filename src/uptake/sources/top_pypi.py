@@ -303,10 +303,11 @@ def _replace_snapshots(con, load: Load) -> None:
     upsert_snapshots(con, load)
 
 
-def upsert_snapshots(con, load: Load) -> None:
+def upsert_snapshots(con, load: Load, covers_projects: list[str] | None = None) -> None:
     """Replace whole snapshots by natural key from temp.snapshot_meta and temp.snapshot_rows.
 
     A re-published snapshot replaces the earlier copy; nothing of it is merged row by row.
+    `covers_projects`: the only projects a compact copy lists (None: a full snapshot).
     """
     con.execute(
         "delete from raw.top_pypi_downloads where snapshot_at in (select snapshot_at from temp.snapshot_meta)"
@@ -323,12 +324,13 @@ def upsert_snapshots(con, load: Load) -> None:
     ).fetchone()[0]
     con.execute(
         """
-        insert into raw.top_pypi_snapshots
+        insert into raw.top_pypi_snapshots (snapshot_at, content_sha256, origin, top_n,
+            min_download_count, data_source, bytes_processed, load_id, loaded_at, covers_projects)
         select snapshot_at, content_sha256, origin, top_n, min_download_count, data_source,
-            bytes_processed, ?, now()::timestamp
+            bytes_processed, ?, now()::timestamp, ?::varchar[]
         from temp.snapshot_meta
         """,
-        [load.load_id],
+        [load.load_id, covers_projects],
     )
     load.rows_loaded += inserted
 
