@@ -12,6 +12,7 @@ one job over the github_repos snapshot, within a byte budget.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import queue
 from collections import Counter
@@ -72,11 +73,17 @@ def mine_local(
         else:
             slots = workers
             runner = stack.enter_context(ThreadPoolTaskRunner(IN_FLIGHT_PER_SLOT * slots))
-            parse_pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+            parse_pool = stack.enter_context(_parse_pool(workers)) if workers > 1 else None
         logger.info("mining %d repositories, %d at a time", len(refs), slots)
         return _fan_out(
             warehouse, runner, refs, until, clones_dir, parse_pool, IN_FLIGHT_PER_SLOT * slots
         )
+
+
+def _parse_pool(workers: int) -> ProcessPoolExecutor:
+    # Not forked from this process: a fork would inherit the pipes of git commands other
+    # tasks' threads have open, and those commands would then never see end of input.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _dask_runner(address: str) -> TaskRunner:
