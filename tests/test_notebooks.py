@@ -1,0 +1,94 @@
+"""The analyst notebooks: stored clean, parameterised the papermill way, and they run."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+OVERVIEW = NOTEBOOKS / "01_adoption_overview.ipynb"
+RESEARCH = NOTEBOOKS / "02_research_to_industry.ipynb"
+
+
+def execute(notebook: Path, output: Path, **parameters) -> nbformat.NotebookNode:
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=parameters,
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return nbformat.read(output, as_version=4)
+
+
+def outputs(notebook: nbformat.NotebookNode, mime: str) -> list[str]:
+    return [
+        output["data"][mime]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if mime in output.get("data", {})
+    ]
+
+
+def charts(notebook: nbformat.NotebookNode) -> int:
+    return sum("vegaEmbed" in html for html in outputs(notebook, "text/html"))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("path", [OVERVIEW, RESEARCH], ids=lambda p: p.stem)
+def test_notebooks_are_stored_without_outputs_and_name_the_database_in_a_parameters_cell(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    parameters = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
+    assert len(parameters) == 1 and parameters[0].source.startswith("db = ")
+    assert "read_only=True" in "".join(cell.source for cell in code)
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+def test_the_overview_draws_every_rivalry_and_the_coverage(demo_warehouse, tmp_path):
+    before = sha256(demo_warehouse)
+
+    notebook = execute(OVERVIEW, tmp_path / "overview.ipynb", db=str(demo_warehouse))
+
+    # coverage, six rivalries' share curves, volumes
+    assert charts(notebook) == 8
+    prose = "\n".join(outputs(notebook, "text/markdown"))
+    assert "**pytorch-vs-tensorflow** (industry_downloads): PyTorch leads since 2024-03" in prose
+    assert "**pytorch-vs-tensorflow** (research_mentions): PyTorch leads since 2019-06" in prose
+    assert sha256(demo_warehouse) == before  # read-only
+
+
+def test_the_research_to_industry_notebook_computes_its_prose(demo_warehouse, tmp_path):
+    notebook = execute(RESEARCH, tmp_path / "research.ipynb", db=str(demo_warehouse))
+
+    prose = "\n".join(outputs(notebook, "text/markdown"))
+    assert "- research_mentions: **pytorch** since **2019-06**" in prose
+    assert "- industry_downloads: **pytorch** since **2024-03**" in prose
+    assert "industry_downloads crossed to **pytorch** 57 months after research_mentions" in prose
+    assert "**supported**: research_mentions crossed to pytorch in 2019-06" in prose
+    assert "6 pairs of segments over 6 rivalries: 5 inconclusive, 1 supported." in prose
+    assert charts(notebook) == 3  # the curves, the moved curve, the lags
+
+
+def test_the_research_notebook_takes_another_rivalry_as_a_parameter(demo_warehouse, tmp_path):
+    notebook = execute(
+        RESEARCH, tmp_path / "flask.ipynb", db=str(demo_warehouse), rivalry="flask-vs-fastapi"
+    )
+
+    prose = "\n".join(outputs(notebook, "text/markdown"))
+    assert (
+        "No crossover lag: inconclusive: research_mentions has no data for fastapi, flask" in prose
+    )
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert json.dumps("flask-vs-fastapi") in injected[0].source
