@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import click
 
-from uptake.warehouse import Warehouse, resolve_path
+from uptake.warehouse import exclusive_run, resolve_path
 
 
 def register(cli: click.Group) -> None:
@@ -68,21 +68,25 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, quiet):
     if not quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
     parsed_snapshot = datetime.strptime(snapshot_date, "%Y-%m-%d").date() if snapshot_date else None
-    Warehouse.open(settings["db"], wait_seconds=settings["wait"]).close()
-    click.secho(
-        f"Mining {len(repositories)} repositories ({mode}) into {resolve_path(settings['db'])} ...",
-        err=True,
-        fg="cyan",
-    )
-    github_imports = load_flow("github_imports", "github_imports")
-    summary = github_imports(
-        repositories=list(repositories),
-        mode=mode,
-        db=settings["db"],
-        until=_month(until),
-        workers=workers,
-        snapshot_date=parsed_snapshot,
-    )
+    with exclusive_run(  # no other writer between the flow's tasks
+        settings["db"],
+        wait_seconds=settings["wait"],
+        on_wait=lambda message: click.secho(message, err=True, fg="cyan"),
+    ):
+        click.secho(
+            f"Mining {len(repositories)} repositories ({mode}) into {resolve_path(settings['db'])} ...",
+            err=True,
+            fg="cyan",
+        )
+        github_imports = load_flow("github_imports", "github_imports")
+        summary = github_imports(
+            repositories=list(repositories),
+            mode=mode,
+            db=settings["db"],
+            until=_month(until),
+            workers=workers,
+            snapshot_date=parsed_snapshot,
+        )
     figures = ", ".join(
         f"{key.replace('_', ' ')} {value:,}"
         for key, value in sorted(summary.items())

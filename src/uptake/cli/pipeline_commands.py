@@ -142,7 +142,7 @@ def demo(settings, report_dir):
     if result["failures"]:
         raise click.ClickException("a source failed to load; see above")
     _progress("\nTesting the hypothesis (crossovers, lead/lag, placebos) ...")
-    analysis = run_analysis(settings)
+    analysis, _ = run_analysis(settings)
     for row in analysis.hypotheses:
         if row["rule"] == "main" and row["verdict"] != "inconclusive":
             # The reason's first clause is the answer; the rest is evidence, in the report.

@@ -10,11 +10,14 @@ import duckdb
 import pyarrow as pa
 
 from uptake.study import Study
+from uptake.warehouse import run_lock
 from uptake.warehouse.connection import connect, resolve_path
 from uptake.warehouse.journal import Load, record_failed_load, record_reject, recorded_load
 from uptake.warehouse.migrations import migrate
 
-__all__ = ["Load", "Warehouse", "resolve_path"]
+__all__ = ["Load", "Warehouse", "exclusive_run", "resolve_path"]
+
+exclusive_run = run_lock.exclusive_run
 
 
 class Warehouse:
@@ -24,16 +27,33 @@ class Warehouse:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self._writing = None  # the run lock held while this read-write Warehouse is open
 
     @classmethod
     def open(
         cls, path: str | Path | None = None, *, read_only: bool = False, wait_seconds: float = 0.0
     ) -> Warehouse:
         path = resolve_path(path)
-        con = connect(path, read_only=read_only, wait_seconds=wait_seconds)
-        if not read_only:
-            migrate(con)
-        return cls(con, path, read_only)
+        if read_only:
+            return cls(connect(path, read_only=True, wait_seconds=wait_seconds), path, True)
+        if run_lock.held_here(path):
+            # This process's run holds the warehouse: only readers can be in the way.
+            wait_seconds = max(wait_seconds, run_lock.READER_GRACE_SECONDS)
+        writing = run_lock.exclusive_run(path, wait_seconds=wait_seconds)
+        writing.__enter__()
+        try:
+            con = connect(path, wait_seconds=wait_seconds)
+            try:
+                migrate(con)
+            except BaseException:
+                con.close()
+                raise
+        except BaseException as exc:
+            writing.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        warehouse = cls(con, path, read_only)
+        warehouse._writing = writing
+        return warehouse
 
     def __enter__(self) -> Warehouse:
         return self
@@ -43,6 +63,9 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.close()
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.__exit__(None, None, None)
 
     @contextmanager
     def load(self, source: str, parameters: dict, load: Load | None = None) -> Iterator[Load]:

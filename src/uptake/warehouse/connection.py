@@ -67,11 +67,16 @@ def _attach(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 def _locked_message(path: Path, pid: int) -> str:
-    program = _describe_process(pid)
-    return (
-        f"the warehouse {path} is locked by process {pid} ({program}); "
-        "wait for it to finish, pass --wait SECONDS, or use another --db"
-    )
+    return describe_holder(path, pid)
+
+
+def describe_holder(path: Path, pid: int | None, *, waiting: bool = False) -> str:
+    """Who holds the warehouse, and (unless the caller is already waiting) what to do."""
+    holder = f"process {pid} ({_describe_process(pid)})" if pid else "another process"
+    message = f"the warehouse {path} is locked by {holder}"
+    if waiting:
+        return message
+    return f"{message}; wait for it to finish, pass --wait SECONDS, or use another --db"
 
 
 def _describe_process(pid: int) -> str:
