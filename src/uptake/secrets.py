@@ -43,7 +43,8 @@ def _redact_key_material(text: str, credentials_file: str) -> str:
             credentials = json.load(handle)
     except (OSError, ValueError):
         return text
-    for key in ("private_key", "private_key_id", "client_secret", "refresh_token"):
+    # The account's e-mail is not secret by itself, but says whose key it is: it goes too.
+    for key in ("private_key", "private_key_id", "client_secret", "refresh_token", "client_email"):
         value = credentials.get(key) if isinstance(credentials, dict) else None
         if not isinstance(value, str) or len(value) < 6:
             continue

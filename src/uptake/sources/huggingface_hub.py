@@ -27,7 +27,6 @@ from functools import partial
 import httpx2
 from huggingface_hub import get_session, hf_raise_for_status
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers
 
 from uptake import __version__
 from uptake.errors import SourceError
@@ -99,8 +98,7 @@ def list_models_since(
     """Models carrying `tag` created at or after `since` (all when None), newest first."""
     base = resolve_endpoint(endpoint)
     listing = TagListing(tag, _utcnow())
-    token = os.environ.get(TOKEN_ENV) or False  # False: never the machine's saved token
-    headers = build_hf_headers(token=token, library_name="uptake", library_version=__version__)
+    headers = _request_headers(os.environ.get(TOKEN_ENV))  # never the machine's saved token
     url: str | None = f"{base}/api/models"
     params = [("filter", tag), ("sort", "createdAt"), ("direction", "-1"), ("limit", page_size)]
     params += [("expand", prop) for prop in EXPAND]
@@ -189,6 +187,16 @@ def load_hf_models(
         "tags_loaded": [listing.tag for listing in listings],
         "models_by_tag": {listing.tag: len(listing.models) for listing in listings},
     }
+
+
+def _request_headers(token: str | None) -> dict[str, str]:
+    """Our own headers: huggingface_hub's build_hf_headers fetches a registry from
+    huggingface.co (whatever the endpoint) and caches it under ~/.cache to fill in the
+    User-Agent, a request and a file this source must not make."""
+    headers = {"user-agent": f"uptake/{__version__}"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return headers
 
 
 def _get_page(url, params, headers, retry_delays, sleep) -> tuple[list, str | None]:
