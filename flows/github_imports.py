@@ -27,9 +27,9 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from uptake.errors import SourceError, UptakeError
 from uptake.flows_support import publish_load_summary, retry_if_transient
 from uptake.mining.git_plumbing import month_start
-from uptake.mining.mined_writer import task_inputs, write_mined
+from uptake.mining.mined_writer import repository_job, write_mined
 from uptake.mining.repositories import RepositoryRef, parse_repository, unique_names
-from uptake.mining.repository_miner import MinedRepository, mine_repository
+from uptake.mining.repository_miner import MinedRepository, mine_batch
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
 from uptake.warehouse import Warehouse, resolve_path
 
@@ -38,13 +38,15 @@ DASK_ADDRESS_VARIABLE = "UPTAKE_DASK_ADDRESS"
 # Repositories in flight per parallel slot: enough to keep every slot busy while the
 # writer writes, few enough that results never pile up in memory.
 IN_FLIGHT_PER_SLOT = 2
+MAX_REPOSITORIES_PER_TASK = 10
+TASKS_PER_SLOT = 8
 
 # Network (the clone or fetch): retried. Not cached: a fetch is how new commits arrive.
-# Defined on the function in uptake.mining so Dask workers import it by name.
-mine_repository_task = task(
-    mine_repository,
-    name="mine-repository",
-    task_run_name="mine {ref.name}",
+# Made from the function in uptake.mining so Dask workers import it by name.
+mine_batch_task = task(
+    mine_batch,
+    name="mine-repositories",
+    task_run_name="mine {jobs[0].ref.name} and its batch",
     retries=2,
     retry_delay_seconds=[10, 60],
     retry_condition_fn=retry_if_transient,
@@ -59,6 +61,7 @@ def mine_local(
     until: date,
     workers: int | None,
     dask_address: str | None,
+    repositories_per_task: int | None = None,
 ) -> dict:
     """Fan `refs` out as tasks on threads or Dask; write each result here, as it arrives."""
     logger = get_run_logger()
@@ -74,10 +77,20 @@ def mine_local(
             slots = workers
             runner = stack.enter_context(ThreadPoolTaskRunner(IN_FLIGHT_PER_SLOT * slots))
             parse_pool = stack.enter_context(_parse_pool(workers)) if workers > 1 else None
-        logger.info("mining %d repositories, %d at a time", len(refs), slots)
-        return _fan_out(
-            warehouse, runner, refs, until, clones_dir, parse_pool, IN_FLIGHT_PER_SLOT * slots
+        per_task = repositories_per_task or _batch_size(len(refs), slots)
+        batches = [refs[i : i + per_task] for i in range(0, len(refs), per_task)]
+        logger.info(
+            "mining %d repositories, %d per task, %d tasks at a time", len(refs), per_task, slots
         )
+        return _fan_out(
+            warehouse, runner, batches, until, clones_dir, parse_pool, IN_FLIGHT_PER_SLOT * slots
+        )
+
+
+def _batch_size(repositories: int, slots: int) -> int:
+    """One repository per task unless there are many: then enough per task that Prefect's
+    per-task cost stays small, while every slot still gets TASKS_PER_SLOT tasks to balance."""
+    return max(1, min(MAX_REPOSITORIES_PER_TASK, repositories // (slots * TASKS_PER_SLOT)))
 
 
 def _parse_pool(workers: int) -> ProcessPoolExecutor:
@@ -99,43 +112,32 @@ def _dask_runner(address: str) -> TaskRunner:
 def _fan_out(
     warehouse: Warehouse,
     runner: TaskRunner,
-    refs: list[RepositoryRef],
+    batches: list[list[RepositoryRef]],
     until: date,
     clones_dir: str,
     parse_pool: Executor | None,
     window: int,
 ) -> dict:
     logger = get_run_logger()
-    waiting = list(reversed(refs))
-    in_flight: dict[object, RepositoryRef] = {}
+    waiting = list(reversed(batches))
+    in_flight: dict[object, list[RepositoryRef]] = {}
     finished: queue.Queue = queue.Queue()
     totals: Counter = Counter()
     rejects: list[tuple[str, str]] = []
 
     def submit_next() -> None:
-        ref = waiting.pop()
+        batch = waiting.pop()
         parameters = {
-            "ref": ref,
+            "jobs": [repository_job(warehouse, ref) for ref in batch],
             "until": until,
-            **task_inputs(warehouse, ref.name),
             "clones_dir": clones_dir,
             "parse_pool": parse_pool,
         }
-        future = runner.submit(mine_repository_task, parameters)
-        in_flight[future] = ref
+        future = runner.submit(mine_batch_task, parameters)
+        in_flight[future] = batch
         future.add_done_callback(finished.put)
 
-    while waiting and len(in_flight) < window:
-        submit_next()
-    while in_flight:
-        future = finished.get()
-        ref = in_flight.pop(future)
-        if waiting:
-            submit_next()
-        try:
-            mined = future.result()
-        except Exception as exc:  # clone failed after retries, or a crash: reject, go on
-            mined = MinedRepository.rejected(ref.name, f"{type(exc).__name__}: {exc}")
+    def write(mined: MinedRepository) -> None:
         load = write_mined(warehouse, mined, until)
         totals["repositories"] += 1
         totals["months"] += mined.months.num_rows
@@ -143,10 +145,30 @@ def _fan_out(
         totals["blobs_cached"] += mined.blobs_known
         totals["rejected"] += len(load.rejects)
         rejects.extend(load.rejects)
-        message = (
-            f"rejected: {mined.reason}" if mined.reason else f"{mined.months.num_rows} new months"
+        outcome = load.rejects[0][1] if load.rejects else f"{mined.months.num_rows} new months"
+        logger.info("%s: %s", mined.repo, outcome)
+
+    while waiting and len(in_flight) < window:
+        submit_next()
+    while in_flight:
+        future = finished.get()
+        batch = in_flight.pop(future)
+        try:
+            results = future.result()
+        except Exception as exc:  # a lone repository failed after its retries, or a worker died
+            results = [MinedRepository.failed(ref.name, exc) for ref in batch]
+        retry_alone = len(batch) > 1
+        # Again in a task of its own, with the task's retries.
+        waiting.extend(
+            [ref]
+            for ref, mined in zip(batch, results, strict=True)
+            if mined.failure and retry_alone
         )
-        logger.info("%s: %s", ref.name, message)
+        while waiting and len(in_flight) < window:
+            submit_next()  # before writing, so the workers stay busy meanwhile
+        for mined in results:
+            if not (mined.failure and retry_alone):
+                write(mined)
     return {**totals, "rejects": rejects}
 
 
@@ -196,11 +218,14 @@ def github_imports(
     snapshot_date: date | None = None,
     maximum_bytes_billed: int = DEFAULT_CAP,
     dask_address: str | None = None,
+    repositories_per_task: int | None = None,
 ) -> dict:
     """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`.
 
     local mode: `workers` parsing processes on this machine, or, with `dask_address`
     (default: $UPTAKE_DASK_ADDRESS), the workers of the Dask scheduler at that address.
+    `repositories_per_task` (default: 1, up to 10 when there are many) batches small
+    repositories so Prefect's cost per task does not dominate.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
@@ -230,6 +255,7 @@ def github_imports(
             until or month_start(datetime.now(UTC)),
             workers,
             dask_address or os.environ.get(DASK_ADDRESS_VARIABLE),
+            repositories_per_task,
         )
         if unreadable:
             with Warehouse.open(db) as warehouse:

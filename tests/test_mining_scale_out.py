@@ -164,3 +164,36 @@ def test_a_rerun_mines_new_months_only_and_parses_only_changed_files(tmp_path):
             """
         ).fetchone()[0]
     assert roots == ["os", "tensorflow", "torch"]
+
+
+def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, monkeypatch):
+    import flows.github_imports as module
+    from uptake.mining import repository_miner
+
+    # No waiting between attempts; the attempts themselves still happen.
+    monkeypatch.setattr(
+        module, "mine_batch_task", module.mine_batch_task.with_options(retry_delay_seconds=0)
+    )
+    clones = []
+    original = repository_miner.clone_or_update
+
+    def counted(ref, clones_dir):
+        clones.append(ref.name)
+        return original(ref, clones_dir)
+
+    monkeypatch.setattr(repository_miner, "clone_or_update", counted)
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("2021-01-05T10:00:00Z", {"a.py": "import torch\n"})
+
+    summary = module.github_imports(
+        repositories=[f"file://{tmp_path / 'nowhere'}", f"o/r={repo.path}"],
+        db=str(tmp_path / "w.duckdb"),
+        until=date(2021, 3, 1),
+        repositories_per_task=2,
+    )
+
+    assert (summary["repositories"], summary["months"], summary["rejected"]) == (2, 2, 1)
+    assert summary["rejects"][0][0] == "local/nowhere"
+    assert "git could not fetch" in summary["rejects"][0][1]
+    # In the batch once, then alone: a first try and two retries.
+    assert clones == ["local/nowhere"] * 4

@@ -12,23 +12,25 @@ from datetime import date
 
 from uptake.mining import store
 from uptake.mining.history_miner import SOURCE
-from uptake.mining.repository_miner import MinedRepository
+from uptake.mining.repositories import RepositoryRef
+from uptake.mining.repository_miner import MinedRepository, RepositoryJob
 from uptake.warehouse import Load, Warehouse
 
 
-def task_inputs(warehouse: Warehouse, repo: str) -> dict:
-    """The read-only snapshot of the warehouse a task mining `repo` works from."""
-    return {
-        "mined_months": store.mined_months(warehouse.con, repo),
-        "known_blobs": store.latest_month_blobs(warehouse.con, repo),
-    }
+def repository_job(warehouse: Warehouse, ref: RepositoryRef) -> RepositoryJob:
+    """`ref` with the read-only snapshot of the warehouse a task mining it works from."""
+    return RepositoryJob(
+        ref=ref,
+        mined_months=store.mined_months(warehouse.con, ref.name),
+        known_blobs=store.latest_month_blobs(warehouse.con, ref.name),
+    )
 
 
 def write_mined(warehouse: Warehouse, mined: MinedRepository, until: date) -> Load:
     """New blobs and months of one repository, or its reject, in one transaction."""
     load = Load(source=SOURCE, parameters={"repo": mined.repo, "until": until.isoformat()})
-    if mined.reason is not None:
-        load.reject(mined.repo, mined.reason)
+    if mined.reason or mined.failure:
+        load.reject(mined.repo, mined.reason or mined.failure)
     with warehouse.load(SOURCE, load.parameters, load):
         store.write_blobs(warehouse.con, mined.blobs)
         load.rows_loaded = store.write_months(

@@ -45,11 +45,58 @@ class MinedRepository:
     blobs: pa.Table  # blobs this task parsed, raw.blob_imports rows less version and time
     blobs_known: int  # blobs of the new months that needed no parsing
     reason: str | None = None  # set when the repository is rejected
+    failure: str | None = None  # set when mining raised: worth a task of its own, retried
 
     @classmethod
     def rejected(cls, repo: str, reason: str) -> MinedRepository:
         months, month_blobs = store.month_tables([])
         return cls(repo, months, month_blobs, store.blob_table([]), 0, reason)
+
+    @classmethod
+    def failed(cls, repo: str, exc: Exception) -> MinedRepository:
+        months, month_blobs = store.month_tables([])
+        failure = f"{type(exc).__name__}: {exc}"
+        return cls(repo, months, month_blobs, store.blob_table([]), 0, failure=failure)
+
+
+@dataclass(frozen=True)
+class RepositoryJob:
+    """A repository to mine, with the read-only snapshot of the warehouse it needs."""
+
+    ref: RepositoryRef
+    mined_months: dict[date, str]  # month -> commit already mined
+    known_blobs: dict[str, str]  # blob sha -> method, not to parse again
+
+
+def mine_batch(
+    jobs: list[RepositoryJob],
+    until: date,
+    clones_dir: str,
+    parse_pool: Executor | None = None,
+) -> list[MinedRepository]:
+    """`mine_repository` for each job: many small repositories share one task's overhead.
+
+    A lone job's exception propagates, for the task's retries; in a batch it comes back
+    as `failed`, so one unreachable URL does not cost the others their results.
+    """
+    if len(jobs) == 1:
+        job = jobs[0]
+        return [
+            mine_repository(
+                job.ref, until, job.mined_months, job.known_blobs, clones_dir, parse_pool
+            )
+        ]
+    results = []
+    for job in jobs:
+        try:
+            results.append(
+                mine_repository(
+                    job.ref, until, job.mined_months, job.known_blobs, clones_dir, parse_pool
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 (returned for the flow to retry alone)
+            results.append(MinedRepository.failed(job.ref.name, exc))
+    return results
 
 
 def mine_repository(
