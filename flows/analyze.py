@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from uptake.analysis import DEFAULT_RESAMPLES, DEFAULT_SEED
 from uptake.analysis import analyze as analyze_warehouse
+from uptake.analysis.study_variants import analyse_variants
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -15,12 +16,17 @@ from uptake.warehouse import Warehouse
 # Not cached: the result depends on the warehouse's contents, not only on the arguments.
 @task(cache_policy=NO_CACHE)
 def analyse(db: str | None, study: str | None, resamples: int, seed: int) -> dict:
+    study = load_study(study)
     with Warehouse.open(db) as warehouse:
-        result = analyze_warehouse(
-            warehouse, resamples=resamples, seed=seed, study=load_study(study)
+        result = analyze_warehouse(warehouse, resamples=resamples, seed=seed, study=study)
+        variant_rules = (
+            []
+            if result.message
+            else analyse_variants(warehouse, study, resamples=resamples, seed=seed)
         )
     return {
         "message": result.message,
+        "variant_rules": variant_rules,
         "crossovers": len(result.crossovers),
         "verdicts": [
             {

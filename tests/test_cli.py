@@ -29,10 +29,16 @@ def built_db(tmp_path, shared_data):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_demo_prints_who_leads_each_rivalry(tmp_path):
-    result = run("--db", str(tmp_path / "demo.duckdb"), "demo")
+def test_demo_prints_who_leads_each_rivalry_and_ends_with_the_report(tmp_path):
+    result = run("--db", str(tmp_path / "demo.duckdb"), "demo", "--report-dir", str(tmp_path))
 
     assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(f"\nReport: {tmp_path / 'index.html'}\n")
+    assert (tmp_path / "index.html").stat().st_size > 100_000
+    assert (
+        "\npytorch-vs-tensorflow: supported: research_mentions crossed to pytorch in 2019-06 "
+        "and industry_downloads in 2024-03, 57 months later (95% CI 54 to 59 months)\n"
+    ) in result.stdout
     assert (
         "  pytorch-vs-tensorflow  PyTorch leads since 2024-03 (79.4% in 2026-03)\n" in result.stdout
     )

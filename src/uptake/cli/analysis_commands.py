@@ -45,14 +45,18 @@ def analyze(settings, resamples, seed, placebo_runs):
     Reads marts.rivalry_shares; writes marts.crossovers, marts.hypothesis_results,
     marts.placebo_results and marts.analysis_settings in one transaction; prints the
     verdict of every pair of segments and why, under the main counting rule and each
-    alternative rule the warehouse has data for.
+    alternative rule the warehouse has data for. A technology the study counts inside
+    another (Keras in TensorFlow) is also counted apart, on a rebuilt copy of the
+    warehouse, under the rule '<technology>_apart'.
 
     Example:
 
     \b
         uptake analyze --resamples 200 --seed 7
     """
-    result = run_analysis(settings, resamples=resamples, seed=seed, placebo_runs=placebo_runs)
+    result, variant_rules = run_analysis(
+        settings, resamples=resamples, seed=seed, placebo_runs=placebo_runs
+    )
     if result.message:
         click.echo(result.message)
         return
@@ -64,15 +68,24 @@ def analyze(settings, resamples, seed, placebo_runs):
             f"{row['rivalry']}, {row['leading_segment']} -> {row['lagging_segment']}{rule}: "
             f"{row['reason']}"
         )
+    if variant_rules:
+        click.echo(
+            f"\nAlso under a study variant: {', '.join(variant_rules)} "
+            "(marts.hypothesis_results, by rule)"
+        )
 
 
 def run_analysis(settings: dict, **options):
+    """The main analysis, then each study variant's (a technology counted apart) beside it."""
     from uptake.analysis import analyze as analyze_warehouse
+    from uptake.analysis.study_variants import analyse_variants
     from uptake.study import load_study
 
     study = load_study(settings["study"])
     with Warehouse.open(settings["db"], wait_seconds=settings["wait"]) as warehouse:
-        return analyze_warehouse(warehouse, study=study, **options)
+        result = analyze_warehouse(warehouse, study=study, **options)
+        variant_rules = [] if result.message else analyse_variants(warehouse, study, **options)
+    return result, variant_rules
 
 
 def verdict_table(hypotheses: list[dict]) -> str:
