@@ -602,3 +602,39 @@ def test_a_2gb_sparse_file_and_2gb_gzip_bombs_are_refused_within_bounded_memory(
     assert figures["rejected"] == [2, 2, 2]
     # Reading any of these whole would take 2 GB; the limits keep the process far below.
     assert figures["peak"] < 800 * 2**20, figures
+
+
+def test_hostile_versions_in_the_archive_history_are_rejected_and_the_good_one_loads(
+    prefect_harness, github_server, sandbox, tmp_path, monkeypatch
+):
+    archive = github_server.add_repo("hugovk/top-pypi-packages")
+    path = "top-pypi-packages-30-days.json"
+    bomb = gzip_bomb(tmp_path / "bomb.gz", b'{"last_update": "2024-02-01", "rows": [', 1 << 30)
+    versions = [
+        ("2024-01-01", json.dumps(snapshot("2024-01-01", [("torch", 30)])).encode()),
+        ("2024-02-01", bomb.read_bytes()),
+        ("2024-03-01", b'{"last_update": "2024-03-01", "rows": ' + deeply_nested_array().encode()),
+        (
+            "2024-04-01",
+            json.dumps(snapshot("2024-04-01", [("to" + "@@", 3)]))
+            .encode()
+            .replace(b"@@", INVALID_UTF8),
+        ),  # fmt: skip
+    ]
+    commits = [
+        archive.commit({path: content}, date=f"{day}T09:00:00Z") for day, content in versions
+    ]
+    monkeypatch.setenv("GITHUB_API_URL", github_server.base_url)
+    db = sandbox["warehouse"] / "w.duckdb"
+    guard = WriteGuard(tmp_path, allowed=[sandbox["warehouse"]])
+    pypi_downloads = load_flow("pypi_downloads", "pypi_downloads")
+
+    summary = pypi_downloads(source="top_pypi_history", db=str(db))
+
+    guard.assert_untouched()
+    assert summary["rows"] == 1
+    found = rejects(db, "top_pypi")
+    origin = "github:hugovk/top-pypi-packages@{}:" + path
+    assert_rejected(found, origin.format(commits[1].sha), "gzip inflates past")
+    assert_rejected(found, origin.format(commits[2].sha), "not a snapshot")
+    assert_rejected(found, origin.format(commits[3].sha), "UTF-8")
