@@ -45,7 +45,7 @@ def generate(folder: Path, months: int, seed: int = 20191) -> list[Path]:
     rng = random.Random(seed)
     study_projects = load_study().pypi_projects()
     followed = study_projects + [f"followed-{i:03d}" for i in range(FOLLOWED - len(study_projects))]
-    others = [f"other-project-{i:05d}" for i in range(8_000)]
+    others = [f"other-project-{i:05d}" for i in range(10_000)]
     base = {p: rng.lognormvariate(13, 2) for p in followed + others}
     paths = []
     for month in range(months):
@@ -68,12 +68,19 @@ def generate(folder: Path, months: int, seed: int = 20191) -> list[Path]:
     return paths
 
 
-def child(mode: str, folder: Path, months: int) -> dict:
+def child(mode: str, folder: Path, months: int, db: Path | None = None) -> dict:
     paths = sorted(str(p) for p in folder.glob("*.json.gz"))[:months]
     scratch = Path(tempfile.mkdtemp(prefix="bench-downloads-"))
+    db = db or scratch / "uptake.duckdb"
     started = time.perf_counter()
-    figures: dict = {}
-    if mode == "floor":
+    figures: dict = {"rows": 0}
+    if mode == "imports":  # what the load's own imports cost, before any data
+        from uptake.models import build_models  # noqa: F401
+        from uptake.sources import top_pypi  # noqa: F401
+        from uptake.warehouse import Warehouse
+
+        Warehouse.open(scratch / "empty.duckdb").close()
+    elif mode == "floor":
         import duckdb
 
         con = duckdb.connect(str(scratch / "floor.duckdb"))
@@ -94,7 +101,7 @@ def child(mode: str, folder: Path, months: int) -> dict:
         from uptake.study import load_study
         from uptake.warehouse import Warehouse
 
-        with Warehouse.open(scratch / "uptake.duckdb") as warehouse:
+        with Warehouse.open(db) as warehouse:
             files = top_pypi.read_snapshot_files(paths, lambda item, reason: None)
             summary = top_pypi.load_snapshot_files(warehouse, files)
             figures["rows"] = summary["rows"]
@@ -111,18 +118,10 @@ def child(mode: str, folder: Path, months: int) -> dict:
     return figures
 
 
-def measure(mode: str, folder: Path, months: int) -> dict:
+def measure(mode: str, folder: Path, months: int, db: Path | None = None) -> dict:
+    command = [sys.executable, __file__, "--child", mode, "--folder", str(folder)]
     output = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            mode,
-            "--folder",
-            str(folder),
-            "--months",
-            str(months),
-        ],
+        [*command, "--months", str(months), *(["--db", str(db)] if db else [])],
         capture_output=True,
         text=True,
         check=True,
@@ -133,12 +132,13 @@ def measure(mode: str, folder: Path, months: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", default="12,60,120")
-    parser.add_argument("--child", choices=["floor", "load", "build"])
+    parser.add_argument("--child", choices=["imports", "floor", "load", "build"])
     parser.add_argument("--folder", type=Path)
+    parser.add_argument("--db", type=Path)
     parser.add_argument("--keep", type=Path, help="generate into (and reuse) this folder")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.folder, int(args.months))))
+        print(json.dumps(child(args.child, args.folder, int(args.months), args.db)))
         return
     months = [int(m) for m in args.months.split(",")]
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-snapshots-"))
@@ -152,6 +152,8 @@ def main() -> None:
             f"5,000-8,000 rows each, {size / 2**20:.1f} MB gzipped) "
             f"in {time.perf_counter() - started:.1f} s"
         )
+    idle = measure("imports", folder, 0)
+    print(f"uptake's imports and an empty warehouse alone: peak RSS {idle['peak_rss_mb']:.0f} MB")
     print(
         f"{'months':>6}  {'rows':>9}  {'floor s':>8}  {'floor MB':>8}  {'load s':>7}  "
         f"{'load MB':>7}  {'load+build s':>12}  {'load+build MB':>13}  {'build rows':>10}"
@@ -166,6 +168,15 @@ def main() -> None:
             f"{load['seconds']:>7.2f}  {load['peak_rss_mb']:>7.0f}  {build['seconds']:>12.2f}  "
             f"{build['peak_rss_mb']:>13.0f}  {build['downloads_monthly']:>10,}"
         )
+
+    # Memory follows what one run loads, not what the warehouse already holds.
+    db = Path(tempfile.mkdtemp(prefix="bench-incremental-")) / "uptake.duckdb"
+    measure("load", folder, max(months) - 12, db)
+    newer = measure("load", folder, max(months), db)
+    print(
+        f"then 12 new months into a warehouse holding {max(months) - 12}: "
+        f"{newer['rows']:,} rows, {newer['seconds']:.2f} s, peak RSS {newer['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
