@@ -174,18 +174,23 @@ def test_a_hostile_repository_is_mined_without_following_links_or_running_its_co
     github_imports = load_flow("github_imports", "github_imports")
 
     summary = github_imports(
-        repositories=[f"lab/hostile={repo.path}", str(repo.path)],
+        repositories=[f"lab/hostile={repo.path}", str(repo.path), f"file://{repo.path}"],
         db=str(db),
         until=date(2021, 3, 1),
         workers=2,
     )
 
     guard.assert_untouched()
-    assert (summary["months"], summary["rejected"]) == (2, 1)
+    assert (summary["months"], summary["rejected"]) == (4, 1)  # the path, and its clone
+    assert (sandbox["warehouse"] / "clones" / "local" / "hostile.git" / "HEAD").is_file()
     assert_rejected(rejects(db, "mining_local"), str(repo.path), "not a GitHub owner/name")
     with Warehouse.open(db, read_only=True) as warehouse:
         files = warehouse.con.execute(
             "select month, python_files from raw.repo_snapshots where repo = 'lab/hostile'"
+            " order by month"
+        ).fetchall()
+        cloned = warehouse.con.execute(
+            "select month, python_files from raw.repo_snapshots where repo = 'local/hostile'"
             " order by month"
         ).fetchall()
         roots = {
@@ -199,6 +204,7 @@ def test_a_hostile_repository_is_mined_without_following_links_or_running_its_co
         (date(2021, 1, 1), git_trees.JANUARY_PYTHON_FILES),
         (date(2021, 2, 1), git_trees.FEBRUARY_PYTHON_FILES),
     ]
+    assert cloned == files
     assert roots == {"torch", "flask", "numpy"}  # read from blobs, never through a link
 
 
