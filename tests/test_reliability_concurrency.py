@@ -20,6 +20,7 @@ import pytest
 from tests.reliability_pipeline import (
     KILL_MARKER,
     ROOT,
+    STEPS,
     differing,
     succeeded_loads,
     warehouse_fingerprint,
@@ -70,11 +71,14 @@ def finish(process: subprocess.Popen) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def clean_demo_run(tmp_path_factory, prefect_home):
-    """One refresh alone: what the warehouse must look like after any concurrent pair."""
-    db = tmp_path_factory.mktemp("clean") / "w.duckdb"
-    code, output = finish(start_refresh(db, prefect_home))
-    assert code == 0, output
+def clean_demo_run(tmp_path_factory):
+    """What one `uptake refresh --source demo` alone leaves: its loads and build, run here."""
+    from uptake.sources.bundled_figures import bundled_conference_path
+
+    db = str(tmp_path_factory.mktemp("clean") / "w.duckdb")
+    STEPS["demo"](db, {})
+    STEPS["conference"](db, {"conference": [str(bundled_conference_path())]})
+    STEPS["build"](db, {})
     with Warehouse.open(db) as warehouse:
         return warehouse_fingerprint(warehouse.con), succeeded_loads(warehouse.con)
 
