@@ -197,3 +197,53 @@ def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, m
     assert "git could not fetch" in summary["rejects"][0][1]
     # In the batch once, then alone: a first try and two retries.
     assert clones == ["local/nowhere"] * 4
+
+
+def test_a_run_killed_after_two_repositories_resumes_with_the_third(
+    tmp_path, monkeypatch, repositories
+):
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.test_crash_safety import start_and_kill_at_marker
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # the harness's API
+    names = repositories[:3]
+    db = tmp_path / "killed.duckdb"
+    start_and_kill_at_marker(
+        f"""
+        import time
+        from datetime import date
+        from uptake.flow_loader import load_flow
+
+        github_imports = load_flow("github_imports", "github_imports")
+        import flows.github_imports as module
+
+        original, written = module.write_mined, []
+        def write_then_stall(warehouse, mined, until):
+            load = original(warehouse, mined, until)
+            written.append(mined.repo)
+            if len(written) == 2:
+                print("reached the kill point", flush=True)
+                time.sleep(120)
+            return load
+        module.write_mined = write_then_stall
+
+        github_imports(repositories={names!r}, db={str(db)!r}, until=date(2021, 4, 1), workers=1)
+        """
+    )
+    with Warehouse.open(db) as warehouse:
+        survived = warehouse.con.execute(
+            "select distinct repo from raw.repo_snapshots order by 1"
+        ).fetchall()
+
+    github_imports = load_flow("github_imports", "github_imports")
+    resumed = github_imports(repositories=names, db=str(db), until=UNTIL, workers=1)
+    github_imports(repositories=names, db=str(tmp_path / "clean.duckdb"), until=UNTIL)
+
+    assert len(survived) == 2  # each repository written whole, in its own transaction
+    assert resumed["repositories"] == 3
+    assert resumed["months"] == 24 - sum(
+        {"owner/project": 15, "local/lab": 5, "team/fork": 4}[repo] for (repo,) in survived
+    )
+    killed, clean = fingerprints(db), fingerprints(tmp_path / "clean.duckdb")
+    assert killed == clean
