@@ -41,6 +41,9 @@ bench: setup
 	$(BIN)/python bench/bench_imports.py
 	$(BIN)/python bench/bench_history_miner.py
 	$(BIN)/python bench/bench_papers_with_code.py
+	$(BIN)/python bench/bench_analyze.py
+	$(BIN)/python bench/bench_downloads_load.py
+	$(BIN)/python bench/bench_mining_load.py
 
 # Re-pin every dependency from the current environment (after changing pyproject.toml).
 lock: setup
