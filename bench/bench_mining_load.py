@@ -8,7 +8,8 @@ a few .py files importing the study's technologies), then mines them in the same
 - uptake flow: `github_imports` (the code path `uptake mine` takes), one task per
   repository on threads, parsing in a process pool, the flow's process writing each
   repository as its result arrives;
-- with `--dask`, the same flow on a local Dask cluster of 2 worker processes.
+- with `--dask`, the same flow on a local Dask cluster of 2 worker processes;
+- at the smaller size, the flow with one repository per task instead of batches.
 
 Each is measured at 1/10 of N and at N, in a fresh process (peak RSS is per process), so
 how time and memory grow with the number of repositories shows. Every run must write
@@ -134,6 +135,7 @@ def run_phase(how: str, repositories: list[tuple[str, Path]], db: Path) -> dict:
                     until=UNTIL,
                     workers=2,
                     dask_address=cluster.scheduler_address if cluster else None,
+                    repositories_per_task=1 if how == "flow_unbatched" else None,
                 )
                 seconds = time.perf_counter() - started
             finally:
@@ -203,9 +205,9 @@ def main() -> None:
             f"generated {len(repositories):,} repositories in "
             f"{time.perf_counter() - started:.1f} s; mining months up to {UNTIL:%Y-%m}"
         )
-        phases = ["baseline", "flow"] + (["dask"] if args.dask else [])
         labels = {
             "baseline": "baseline: mine_repositories",
+            "flow_unbatched": "uptake flow, 1 repo per task",
             "flow": "uptake flow, threads",
             "dask": "uptake flow, Dask (2 workers)",
         }
@@ -213,8 +215,11 @@ def main() -> None:
             f"{'what':<31} {'repos':>6} {'seconds':>8} {'repos/s':>8} {'months':>7} "
             f"{'rows':>8} {'peak RSS MB':>12} {'child max MB':>13}  rows fingerprint"
         )
-        for count in sorted({max(1, args.repositories // 10), args.repositories}):
-            for phase in phases:
+        small = max(1, args.repositories // 10)
+        for count in sorted({small, args.repositories}):
+            # Unbatched only at the small size: Prefect's cost per task is the point shown.
+            phases = ["baseline"] + (["flow_unbatched"] if count == small else []) + ["flow"]
+            for phase in phases + (["dask"] if args.dask else []):
                 result = json.loads(
                     subprocess.run(
                         [
