@@ -1,10 +1,10 @@
 """Mine imports from repositories into the warehouse: local clones, the GitHub API, or
 BigQuery's github_repos.
 
-`local`: one task per repository clones it if given a URL, plans its months and parses
-its new blobs, and sends back Arrow tables; this flow's process is the warehouse's only
-writer, one transaction per repository as results arrive, with a bounded number of
-repositories in flight. Tasks run on threads (parsing in a local process pool), or on a
+`local`: one task per repository (per batch of up to ten when there are many) clones it
+if given a URL, plans its months, parses its new blobs and sends back Arrow tables; this
+flow's process is the warehouse's only writer, one transaction per repository as results
+arrive, with a bounded number of tasks in flight. Tasks run on threads (parsing in a local process pool), or on a
 Dask cluster when `dask_address` (or UPTAKE_DASK_ADDRESS) names its scheduler. `api`:
 month-end trees and only uncached blobs over the REST API, rate-limit aware. `bigquery`:
 one job over the github_repos snapshot, within a byte budget.
@@ -35,8 +35,8 @@ from uptake.warehouse import Warehouse, resolve_path
 
 MODES = ("local", "api", "bigquery")
 DASK_ADDRESS_VARIABLE = "UPTAKE_DASK_ADDRESS"
-# Repositories in flight per parallel slot: enough to keep every slot busy while the
-# writer writes, few enough that results never pile up in memory.
+# Tasks in flight per parallel slot: enough to keep every slot busy while the writer
+# writes, few enough that results never pile up in memory.
 IN_FLIGHT_PER_SLOT = 2
 MAX_REPOSITORIES_PER_TASK = 10
 TASKS_PER_SLOT = 8
