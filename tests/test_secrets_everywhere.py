@@ -87,7 +87,14 @@ class Credentials:
         return found
 
     def leaks(self, text: str) -> list[str]:
-        return [name for name, value in self.markers.items() if value in text]
+        """Each secret found, with the text around its first appearance (the secret masked)."""
+        found = []
+        for name, value in self.markers.items():
+            at = text.find(value)
+            if at >= 0:
+                around = text[max(0, at - 300) : at + len(value) + 100]
+                found.append(f"{name}: ...{around.replace(value, '<' + name + '>')}...")
+        return found
 
 
 class Everything(logging.Handler):
@@ -120,6 +127,8 @@ def credentials(tmp_path, monkeypatch) -> Credentials:
 def every_log():
     """All Python logging at DEBUG (PyGithub's request log included), and Prefect's run
     loggers at DEBUG so that everything they would send to the API is sent."""
+    import github  # noqa: F401 (importing PyGithub sets its logger to INFO: import it first)
+
     handler = Everything()
     names = ["", "prefect", "prefect.flow_runs", "prefect.task_runs", "github", "uptake"]
     loggers = [logging.getLogger(name) for name in names]
@@ -357,3 +366,23 @@ def _report_files(db: str, folder: Path) -> dict[str, str]:
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert files
     return {f"report {p.name}": p.read_bytes().decode("utf-8", "replace") for p in files}
+
+
+def test_pygithub_debug_log_of_an_echoing_answer_is_scrubbed_while_reading_history(
+    credentials, every_log
+):
+    from uptake.errors import SourceError
+    from uptake.sources.github_history import iter_file_history
+
+    with FakeGitHub() as github:
+        github.add_repo("hugovk/top-pypi-packages").commit(
+            {"top-pypi-packages-30-days.json": b"{}"}, date="2024-04-01T09:00:00Z"
+        )
+        github.fail(401, "Bad credentials", match="/commits", times=None, echo_authorization=True)
+
+        with pytest.raises(SourceError) as raised:
+            list(iter_file_history("hugovk/top-pypi-packages", base_url=github.base_url))
+
+    answers = [line for line in every_log.lines if line.startswith("github.Requester DEBUG")]
+    assert any("request had Authorization: token ***" in line for line in answers)
+    assert credentials.leaks("\n".join(every_log.lines) + str(raised.value)) == []

@@ -26,6 +26,8 @@ from uptake.errors import RateLimitedError
 from uptake.sources.github_history import (
     _NOT_FOUND,
     MAX_PER_PAGE,
+    PYGITHUB_LOGGERS,
+    ScrubbingFilter,
     _Caller,
     _iso,
     _token_from_env,
@@ -35,9 +37,6 @@ from uptake.sources.github_history import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# PyGithub logs each request and answer (headers masked, bodies not) at DEBUG.
-_PYGITHUB_LOGGERS = ("github", "github.Requester")
 
 
 class GitHubSession:
@@ -74,8 +73,8 @@ class GitHubSession:
         )
         self._sleep = sleep
         self._clock = clock
-        self._filter = _ScrubbingFilter(self._caller.scrub)
-        for name in _PYGITHUB_LOGGERS:
+        self._filter = ScrubbingFilter(self._caller.scrub)
+        for name in PYGITHUB_LOGGERS:
             logging.getLogger(name).addFilter(self._filter)
 
     def __enter__(self) -> GitHubSession:
@@ -85,7 +84,7 @@ class GitHubSession:
         self.close()
 
     def close(self) -> None:
-        for name in _PYGITHUB_LOGGERS:
+        for name in PYGITHUB_LOGGERS:
             logging.getLogger(name).removeFilter(self._filter)
         self.gh.close()
 
@@ -128,16 +127,3 @@ class GitHubSession:
         caller.waited += pause
         self._sleep(pause)
         requester.rate_limiting = (-1, -1)  # unknown until the next answer says
-
-
-class _ScrubbingFilter(logging.Filter):
-    def __init__(self, scrub: Callable[[str], str]) -> None:
-        super().__init__()
-        self._scrub = scrub
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._scrub(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True

@@ -33,6 +33,10 @@ from uptake.secrets import redact
 
 log = logging.getLogger(__name__)
 
+# PyGithub logs each request and answer (headers masked, bodies not) at DEBUG: a body can
+# quote the token (an error echoing the request), so its records are scrubbed too.
+PYGITHUB_LOGGERS = ("github", "github.Requester")
+
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -144,6 +148,9 @@ def iter_file_history(
         per_page=per_page,
         seconds_between_requests=seconds_between_requests,
     )
+    scrubbing = ScrubbingFilter(caller.scrub)
+    for name in PYGITHUB_LOGGERS:
+        logging.getLogger(name).addFilter(scrubbing)
     try:
         repo = caller(f"opening GitHub repository {repo_full_name}", gh.get_repo, repo_full_name)
         if repo is _NOT_FOUND:
@@ -170,7 +177,24 @@ def iter_file_history(
                 break
         log.info("%s: %d version(s) read, %d already known", repo_full_name, fetched, skipped)
     finally:
+        for name in PYGITHUB_LOGGERS:
+            logging.getLogger(name).removeFilter(scrubbing)
         gh.close()
+
+
+class ScrubbingFilter(logging.Filter):
+    """Rewrites a log record whose message holds the token (see `_Caller.scrub`)."""
+
+    def __init__(self, scrub: Callable[[str], str]) -> None:
+        super().__init__()
+        self._scrub = scrub
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 def _origin(repo_full_name: str, sha: str, path: str) -> str:

@@ -199,9 +199,6 @@ def _stage(spec: DumpKind, dump: _Dump, target: Path, load: Load) -> _Staged | N
                     if isinstance(record, Malformed):
                         raise BadRecord(record.reason)
                     row = (*spec.row(record), index)
-                    bad_text = invalid_text(row)
-                    if bad_text is not None:
-                        raise BadRecord(f"text that is not valid Unicode: {bad_text!r}")
                 except BadRecord as problem:
                     rejected += 1
                     if rejected <= MAX_RECORD_REJECTS:
@@ -214,9 +211,9 @@ def _stage(spec: DumpKind, dump: _Dump, target: Path, load: Load) -> _Staged | N
                 seen.add(key)
                 rows.append(row)
                 if len(rows) >= BATCH_ROWS:
-                    writer.write_table(_table(spec, rows))
+                    rejected += _write_batch(writer, spec, rows, dump, load, rejected)
                     rows = []
-            writer.write_table(_table(spec, rows))
+            rejected += _write_batch(writer, spec, rows, dump, load, rejected)
     except (DumpError, OSError) as exc:
         del load.rejects[rejects_before:]
         load.reject(dump.origin, f"{exc} (nothing of this dump was loaded)")
@@ -224,6 +221,33 @@ def _stage(spec: DumpKind, dump: _Dump, target: Path, load: Load) -> _Staged | N
     if rejected > MAX_RECORD_REJECTS:
         load.reject(dump.origin, f"{rejected - MAX_RECORD_REJECTS:,} more records rejected")
     return _Staged(dump, target, read, duplicates, rejected)
+
+
+def _write_batch(
+    writer, spec: DumpKind, rows: list[tuple], dump: _Dump, load: Load, rejected: int
+) -> int:
+    """Write the rows; the number rejected for holding text that is not valid Unicode.
+
+    Arrow refuses such text (a JSON escape like "\\udcff" decodes to a lone surrogate) for
+    the whole batch, so the rows are checked one by one only when a batch is refused.
+    """
+    try:
+        writer.write_table(_table(spec, rows))
+        return 0
+    except UnicodeEncodeError:
+        pass
+    good, bad = [], 0
+    for row in rows:
+        bad_text = invalid_text(row)
+        if bad_text is None:
+            good.append(row)
+            continue
+        bad += 1
+        if rejected + bad <= MAX_RECORD_REJECTS:
+            reason = f"text that is not valid Unicode: {bad_text!r}"
+            load.reject(f"{dump.origin} record {row[-1]}", reason)
+    writer.write_table(_table(spec, good))
+    return bad
 
 
 def _table(spec: DumpKind, rows: list[tuple]) -> pa.Table:
