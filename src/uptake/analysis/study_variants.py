@@ -63,6 +63,8 @@ def analyse_variants(warehouse, study: Study, **settings) -> list[str]:
     from uptake.models import build_models
     from uptake.warehouse import Warehouse
 
+    if not _holds_study(warehouse.con, study):
+        return []  # the warehouse was built with another study: its variant is not this one's
     rules = []
     for inner_id, outer_id in sorted(nested_technologies(study).items()):
         if not any(outer_id in r.technologies for r in study.rivalries.values()):
@@ -95,3 +97,13 @@ def analyse_variants(warehouse, study: Study, **settings) -> list[str]:
         )
         rules += written
     return rules
+
+
+def _holds_study(con, study: Study) -> bool:
+    held = {
+        (rivalry, technology)
+        for rivalry, technology in con.execute(
+            "select rivalry, technology from meta.study_rivalries"
+        ).fetchall()
+    }
+    return held == set(study.rivalry_members())
