@@ -48,9 +48,17 @@ def _month(value: str | None) -> date | None:
     metavar="YYYY-MM-DD",
     help="bigquery mode: when github_repos was last refreshed.",
 )
+@click.option(
+    "--dask-address",
+    envvar="UPTAKE_DASK_ADDRESS",
+    default=None,
+    metavar="ADDRESS",
+    help="local mode: run the tasks on this Dask scheduler (default: $UPTAKE_DASK_ADDRESS, "
+    "else threads here).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not show progress per repository.")
 @click.pass_obj
-def mine(settings, repositories, mode, until, workers, snapshot_date, quiet):
+def mine(settings, repositories, mode, until, workers, snapshot_date, dask_address, quiet):
     """Mine which modules REPOSITORIES import at every month end, into the warehouse.
 
     REPOSITORIES are local clones, git URLs (cloned bare and blob-less next to the
@@ -86,6 +94,7 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, quiet):
             until=_month(until),
             workers=workers,
             snapshot_date=parsed_snapshot,
+            dask_address=dask_address,
         )
     figures = ", ".join(
         f"{key.replace('_', ' ')} {value:,}"
