@@ -235,11 +235,13 @@ def test_hostile_top_pypi_snapshots_are_rejected_and_the_good_one_loads(
         .encode()
         .replace(b"torch", b"to" + INVALID_UTF8),
         "not-json.json": "'; drop table raw.top_pypi_downloads; --",
+        "blank.json": " \n" * 1000,
     }
     for name, content in hostile.items():
         path = folder / name
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     gzip_bomb(folder / "bomb.json.gz", b'{"last_update": "2024-08-01", "rows": [', 1 << 30)
+    gzip_bomb(folder / "blank-bomb.json.gz", b"", 1 << 30)  # only whitespace: no document
     sparse_file(folder / "sparse.json")
     loop = symlink_loop(folder, "loop_a.json", "loop_b.json")
     odd_name = folder.as_posix() + "/odd" + LONE_SURROGATE + ".json"  # b"odd\xff.json"
@@ -258,6 +260,8 @@ def test_hostile_top_pypi_snapshots_are_rejected_and_the_good_one_loads(
     assert_rejected(found, str(folder / "invalid-utf8.json"), "UTF-8")
     assert_rejected(found, str(folder / "not-json.json"), "not a snapshot")
     assert_rejected(found, str(folder / "bomb.json.gz"), "gzip inflates past")
+    assert_rejected(found, str(folder / "blank-bomb.json.gz"), "gzip inflates past")
+    assert_rejected(found, str(folder / "blank.json"), "no JSON document")
     assert_rejected(found, str(folder / "sparse.json"), "larger than")
     for link in loop:
         assert_rejected(found, str(link), "symbolic links")

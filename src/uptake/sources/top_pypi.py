@@ -143,11 +143,10 @@ def load_snapshot_files(
         staged = _stage_new_files(files, known, Path(scratch), load)
         # Parsing happens before the transaction: a file DuckDB cannot read fails its own
         # statement, which inside a transaction would abort the whole load.
-        if staged:
-            _parse_into_temp_table(con, staged, load)
+        unreadable = _parse_into_temp_table(con, staged, load) if staged else set()
         with warehouse.load(SOURCE, load.parameters, load):
             if staged:
-                _validate_parsed(con, staged, load)
+                _validate_parsed(con, staged, load, unreadable)
                 _replace_snapshots(con, load)
     return load.summary()
 
@@ -164,6 +163,12 @@ def _stage_new_files(
             load.items_skipped += 1
             continue
         seen.add(digest)
+        # Refused before DuckDB reads it: a bomb of whitespace would otherwise stream through
+        # DuckDB to its end (gigabytes) and come out as no document at all.
+        problem = _gzip_problem(snapshot.content) if snapshot.is_gzip else None
+        if problem:
+            load.reject(snapshot.origin, problem)
+            continue
         suffix = ".json.gz" if snapshot.is_gzip else ".json"
         path = scratch / f"{number:06d}{suffix}"
         path.write_bytes(snapshot.content)
@@ -187,13 +192,15 @@ def _gzip_problem(content: bytes) -> str | None:
 
 def _parse_into_temp_table(
     con: duckdb.DuckDBPyConnection, staged: dict[str, SnapshotFile], load: Load
-):
-    """All files in one read_json call; if one is bad, isolate it by reading each alone."""
+) -> set[str]:
+    """All files in one read_json call; if one is bad, isolate it by reading each alone.
+    Returns the paths rejected as unreadable."""
     con.execute("drop table if exists temp.parsed_snapshots")
     paths = sorted(staged)
+    unreadable: set[str] = set()
     try:
         _read_json(con, paths, "create temp table parsed_snapshots as")
-        return
+        return unreadable
     except duckdb.Error:
         pass
     _read_json(con, [], "create temp table parsed_snapshots as")
@@ -201,10 +208,12 @@ def _parse_into_temp_table(
         try:
             _read_json(con, [path], "insert into temp.parsed_snapshots")
         except duckdb.Error as exc:
+            unreadable.add(path)
             snapshot = staged[path]
             problem = _gzip_problem(snapshot.content) if snapshot.is_gzip else None
             detail = _first_line(exc).replace(f'in file "{path}", ', "")[:300]
             load.reject(snapshot.origin, problem or f"not a snapshot JSON document: {detail}")
+    return unreadable
 
 
 def _read_json(con, paths: list[str], statement: str) -> None:
@@ -222,8 +231,16 @@ def _read_json(con, paths: list[str], statement: str) -> None:
     con.execute(query, [paths])
 
 
-def _validate_parsed(con, staged: dict[str, SnapshotFile], load: Load) -> None:
-    """Reject snapshots that lack a field or repeat one already in this batch."""
+def _validate_parsed(
+    con, staged: dict[str, SnapshotFile], load: Load, unreadable: set[str]
+) -> None:
+    """Reject snapshots that lack a field or repeat one already in this batch, and files
+    that held no JSON document at all (empty, or only whitespace)."""
+    parsed = {
+        row[0] for row in con.execute("select filename from temp.parsed_snapshots").fetchall()
+    }
+    for path in sorted(set(staged) - parsed - unreadable):
+        load.reject(staged[path].origin, "no JSON document in the file: not a snapshot")
     problems = con.execute(
         """
         select filename,
