@@ -22,6 +22,7 @@ import vl_convert
 from altair.utils._importers import vl_version_for_vl_convert
 
 from uptake import charts
+from uptake.analysis import HYPOTHESIS_SEGMENTS
 from uptake.report import page
 from uptake.report.vega_bundle import vega_embed_bundle
 from uptake.secrets import redact
@@ -97,8 +98,6 @@ CROSSOVERS_SQL = """
 
 
 def _is_main_question(hypothesis: dict) -> bool:
-    from uptake.analysis import HYPOTHESIS_SEGMENTS
-
     return (hypothesis["leading_segment"], hypothesis["lagging_segment"]) == HYPOTHESIS_SEGMENTS
 
 
