@@ -648,3 +648,19 @@ def test_hostile_versions_in_the_archive_history_are_rejected_and_the_good_one_l
     assert_rejected(found, origin.format(commits[1].sha), "gzip inflates past")
     assert_rejected(found, origin.format(commits[2].sha), "not a snapshot")
     assert_rejected(found, origin.format(commits[3].sha), "UTF-8")
+
+
+def test_uptake_mine_rejects_an_argument_that_is_not_utf8_instead_of_crashing(
+    prefect_harness, sandbox
+):
+    from click.testing import CliRunner
+
+    from uptake.cli import cli
+
+    db = sandbox["warehouse"] / "w.duckdb"
+    name = "bad" + LONE_SURROGATE  # what the shell hands Python for the bytes b"bad\xff"
+
+    result = CliRunner().invoke(cli, ["--db", str(db), "mine", "-q", name])
+
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert_rejected(rejects(db, "mining_local"), printable(name), "neither a local repository")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import click
 
+from uptake.sources.unicode_text import printable
 from uptake.warehouse import exclusive_run, resolve_path
 
 
@@ -88,7 +89,9 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, dask_addre
         )
         github_imports = load_flow("github_imports", "github_imports")
         summary = github_imports(
-            repositories=list(repositories),
+            # An argument that is not UTF-8 cannot be a flow parameter: escaped, it is
+            # rejected with a reason like any unusable name instead of a traceback.
+            repositories=[printable(r) for r in repositories],
             mode=mode,
             db=settings["db"],
             until=_month(until),
