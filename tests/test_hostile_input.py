@@ -664,3 +664,19 @@ def test_uptake_mine_rejects_an_argument_that_is_not_utf8_instead_of_crashing(
 
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert_rejected(rejects(db, "mining_local"), printable(name), "neither a local repository")
+
+
+def test_uptake_refresh_rejects_a_path_that_is_not_utf8_instead_of_crashing(
+    prefect_harness, sandbox
+):
+    from click.testing import CliRunner
+
+    from uptake.cli import cli
+
+    db = sandbox["warehouse"] / "w.duckdb"
+    path = "bad" + LONE_SURROGATE + ".json"
+
+    result = CliRunner().invoke(cli, ["--db", str(db), "refresh", "--source", f"top_pypi={path}"])
+
+    assert result.exit_code == 0, result.output
+    assert_rejected(rejects(db, "top_pypi"), printable(path), "No such file")

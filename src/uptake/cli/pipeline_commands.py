@@ -11,6 +11,7 @@ import click
 
 from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
+from uptake.sources.unicode_text import printable
 from uptake.warehouse import Warehouse, exclusive_run, resolve_path
 
 ALL_SOURCES = (
@@ -218,6 +219,9 @@ def refresh(
 
 
 def _parse_sources(specs, positional: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    # A path that is not UTF-8 cannot be a flow parameter: escaped, the source rejects it
+    # with a reason like any missing file instead of a traceback.
+    positional = [printable(p) for p in positional]
     chosen, where = [], {}
     for spec in specs:
         name, _, paths = spec.partition("=")
@@ -228,7 +232,7 @@ def _parse_sources(specs, positional: list[str]) -> tuple[list[str], dict[str, l
             )
         chosen.append(name)
         if paths:
-            where[name] = [p for p in paths.split(",") if p]
+            where[name] = [printable(p) for p in paths.split(",") if p]
     needing = [name for name in chosen if name in FILE_SOURCES and name not in where]
     if positional:
         if len(needing) != 1:
