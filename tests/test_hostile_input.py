@@ -680,3 +680,25 @@ def test_uptake_refresh_rejects_a_path_that_is_not_utf8_instead_of_crashing(
 
     assert result.exit_code == 0, result.output
     assert_rejected(rejects(db, "top_pypi"), printable(path), "No such file")
+
+
+def test_a_repository_url_carrying_a_token_is_refused_before_any_run_stores_it(tmp_path):
+    from click.testing import CliRunner
+
+    from uptake.cli import cli
+    from uptake.errors import SourceError
+    from uptake.mining.repositories import parse_repository
+
+    token = "ghp_" + "a1B2c3D4e5" * 4
+    for text in (f"https://x:{token}@github.com/a/b.git", f"b=https://{token}@example.org/b.git"):
+        with pytest.raises(SourceError, match="give the token as GITHUB_TOKEN") as refused:
+            parse_repository(text)
+        assert token not in str(refused.value)
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "w.duckdb"), "mine", f"https://x:{token}@github.com/a/b.git"]
+    )
+
+    assert result.exit_code == 2 and "give the token as GITHUB_TOKEN" in result.output
+    assert token not in result.output
+    assert not (tmp_path / "w.duckdb").exists()  # refused before the flow, its run and the file

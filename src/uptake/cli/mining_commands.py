@@ -73,6 +73,11 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, dask_addre
         uptake mine . --until 2024-01
     """
     from uptake.flow_loader import load_flow
+    from uptake.mining.repositories import CREDENTIALS_IN_URL, url_has_credentials
+
+    # Refused here, before the flow stores its parameters with the run.
+    if any(url_has_credentials(r) for r in repositories):
+        raise click.UsageError(CREDENTIALS_IN_URL)
 
     if not quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"

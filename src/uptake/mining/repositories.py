@@ -27,6 +27,8 @@ def parse_repository(text: str) -> RepositoryRef:
     `NAME=PATH_OR_URL` names a clone whose remote or folder does not say who it is."""
     if not text.strip():
         raise SourceError("an empty repository: give a path, a git URL or owner/name")
+    if url_has_credentials(text):
+        raise SourceError(CREDENTIALS_IN_URL)
     name, separator, location = text.partition("=")
     if separator and name and not name.startswith(("http", "file", "/", ".")):
         return RepositoryRef(
@@ -40,6 +42,21 @@ def parse_repository(text: str) -> RepositoryRef:
     if _OWNER_NAME.match(text) and ".." not in text:
         return RepositoryRef(name=text, location=f"https://github.com/{text}.git")
     raise SourceError(f"{text!r} is neither a local repository, a git URL, nor owner/name")
+
+
+CREDENTIALS_IN_URL = (
+    "a repository URL with a user or token in it is refused (it would be stored with the "
+    "run): give the token as GITHUB_TOKEN"
+)
+
+
+def url_has_credentials(text: str) -> bool:
+    """True when a git URL (alone or after NAME=) carries a user or token before its host."""
+    url = text.split("=", 1)[1] if "=" in text.split("://", 1)[0] else text
+    try:
+        return "://" in url and "@" in urlparse(url).netloc
+    except ValueError:  # not a URL urllib can split: parse_repository says what it is
+        return False
 
 
 def github_name(text: str) -> str:
