@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from uptake.mining import import_scanner
-from uptake.mining.imports import extract_imports
+from uptake.mining.imports import extract_imports, extract_many
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODULE_NAME = re.compile(r"\.*(?:(?!\d)\w+(?:\.(?!\d)\w+)*)?")
@@ -274,6 +274,8 @@ def test_extract_imports_equals_the_ast_reference(source):
     assert (result.modules, result.relative) == expected
     assert result.method == "ast"
     assert fast is None or fast == expected  # the fast path is exact, or defers to ast
+    assert import_scanner.scan_many([source.replace("\r\n", "\n").encode()]) == [fast]
+    assert extract_many([(source.encode(), "generated.py")]) == [result]
 
 
 @pytest.mark.slow
@@ -287,6 +289,7 @@ def test_damaged_sources_never_raise_and_stay_exact_when_they_parse(source, data
     result = extract_imports(damaged.encode(), "damaged.py")
 
     assert result.method in {"ast", "fallback"}
+    assert extract_many([(damaged.encode(), "damaged.py")]) == [result]
     if parses(damaged):
         assert result.method == "ast"
         assert (result.modules, result.relative) == reference(damaged)
@@ -334,3 +337,51 @@ def test_any_text_never_raises_and_is_exact_when_it_parses(text):
     assert result.method in {"ast", "fallback", "skipped"}
     if result.method == "ast" and "coding" not in text and parses(text):
         assert (result.modules, result.relative) == reference(text)
+
+
+# Pieces where the whole-file patterns' RE2 spellings (`scan_many`) could part from `re`'s
+# (`scan`): quotes of every kind and where they close, escapes, comments, newlines, and
+# each sign of code Python 3.11 cannot parse, with the characters around them that decide.
+SOUP = st.sampled_from(
+    ['"', "'", '"""', "'''", '""', "''", '""""', "\\", "\\\n", "\n", "#", " ", "\t",
+     "x", "_", ".", ",", "=", "==", "(", ")", "[", "]", "+", "-", "e", "E", "0", "07", "0777",
+     "1", "print", "exec", "except", "raise", "def", "class", "type", "import", "from", "os",
+     "f", "r", "b", "\x00", "\x80", "é", "\xff", "$", "<>", "!="]
+)  # fmt: skip
+# A sign, or a look-alike, after what decides whether a word starts there.
+SIGNS = st.tuples(
+    st.sampled_from(["", " ", "\n", "x", "_", "1", ".", "(", ",", "e", "E", "e+", "E-", "x-"]),
+    st.sampled_from(
+        ["print x", "print\t'", "print (x)", "exec code", "except E, e", "except E:",
+         "raise E, 'm'", "raise E('m')", "0777", "07", "00", "0_7", "0.7", "0e7", "0777.",
+         "def f[T]", "def f(x)", "class C[T]", "class C(B)", "type X = int", "type X == 1",
+         "type X[T] = T", "type X[T] == T", "type X =", "type(X)"]
+    ),
+    st.sampled_from(["", " ", "\n", "x", ".", ",", "1", "=", "]"]),
+).map("".join)  # fmt: skip
+SOUP = st.one_of(SOUP, SIGNS)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.lists(SOUP, max_size=40).map("".join), min_size=1, max_size=4))
+def test_scan_many_reads_like_scan(texts):
+    sources = [text.encode("utf-8", "surrogatepass") for text in texts]
+
+    assert import_scanner.scan_many(sources) == [import_scanner.scan(s) for s in sources]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(SOUP, max_size=60).map("".join))
+def test_the_re2_patterns_match_what_re_matches(text):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    source = text.encode("latin-1", "replace")
+    code = import_scanner._STRINGS_AND_COMMENTS.sub(b"\x00", source)
+    blanked = pc.replace_substring_regex(
+        pa.array([source], pa.large_binary()), import_scanner._STRINGS_AND_COMMENTS_RE2, "\x00"
+    )
+    signs = pc.match_substring_regex(blanked, import_scanner._NOT_PYTHON_3_11_RE2)
+
+    assert blanked.to_pylist() == [code]
+    assert signs.to_pylist() == [any(p.search(code) for p in import_scanner._NOT_PYTHON_3_11)]

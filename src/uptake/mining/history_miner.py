@@ -26,12 +26,13 @@ from uptake.mining.git_plumbing import (
     month_end_commits,
     month_start,
 )
-from uptake.mining.imports import extract_imports
+from uptake.mining.imports import ExtractedImports, extract_imports, extract_many
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "mining_local"
 MAX_BLOB_BYTES = 5_000_000
 PARSE_CHUNK = 2_000
+EXTRACT_BATCH_BYTES = 4_000_000  # blobs extracted together: fewer calls, bounded memory
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/"
 
 
@@ -68,9 +69,30 @@ def parse_blobs(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
     results = [_oversized(f) for f in files if f.size > MAX_BLOB_BYTES]
     to_read = [f for f in files if f.size <= MAX_BLOB_BYTES]
     by_sha = {f.blob_sha: f for f in to_read}
+    batch: list[tuple[TreeFile, bytes]] = []
+    batch_bytes = 0
     for sha, content in GitRepository(path).read_blobs(by_sha):
-        results.append(blob_imports(by_sha[sha], content))
+        file = by_sha[sha]
+        if content is None or content.startswith(LFS_POINTER_PREFIX):
+            results.append(blob_imports(file, content))
+            continue
+        batch.append((file, content))
+        batch_bytes += len(content)
+        if batch_bytes >= EXTRACT_BATCH_BYTES:
+            results.extend(_extracted_batch(batch))
+            batch, batch_bytes = [], 0
+    results.extend(_extracted_batch(batch))
     return results
+
+
+def _extracted_batch(batch: list[tuple[TreeFile, bytes]]) -> list[store.BlobImports]:
+    found = extract_many(
+        [(content, file.path) for file, content in batch], max_bytes=MAX_BLOB_BYTES
+    )
+    return [
+        _blob_row(file, content, extracted)
+        for (file, content), extracted in zip(batch, found, strict=True)
+    ]
 
 
 def blob_imports(file: TreeFile, content: bytes | None) -> store.BlobImports:
@@ -78,7 +100,10 @@ def blob_imports(file: TreeFile, content: bytes | None) -> store.BlobImports:
         return _skipped(file, "blob not in the clone (shallow or partial clone)")
     if content.startswith(LFS_POINTER_PREFIX):
         return _skipped(file, "git-lfs pointer, not the file")
-    extracted = extract_imports(content, file.path, max_bytes=MAX_BLOB_BYTES)
+    return _blob_row(file, content, extract_imports(content, file.path, max_bytes=MAX_BLOB_BYTES))
+
+
+def _blob_row(file: TreeFile, content: bytes, extracted: ExtractedImports) -> store.BlobImports:
     return store.BlobImports(
         blob_sha=file.blob_sha,
         import_roots=tuple(sorted(extracted.roots)),

@@ -65,17 +65,64 @@ _NOT_PYTHON_3_11 = (
     re.compile(rb"class(?<![\w.]class)[ \t]+\w+[ \t]*\["),
     re.compile(rb"type(?<![\w.]type)[ \t]+\w+[ \t]*(?:=(?!=)|\[[^\]\n]*\][ \t]*=)"),
 )
-_STRAY_SEQUENCES = (b"<>", b"<<<<<<<", b"{%")
+# The same two for RE2, which has no lookarounds: `(?:^|[^\w.])word` for a word's start,
+# and a quote inside a triple-quoted string spelt out as one not opening its closing quotes.
+_STRINGS_AND_COMMENTS_RE2 = (
+    r"#[^\n]*"
+    r'|"(?:""(?:[^"\\]|\\(?s:.)|""?(?:[^"\\]|\\(?s:.)))*"""|[^"\\\n]*(?:\\(?s:.)[^"\\\n]*)*")'
+    r"|'(?:''(?:[^'\\]|\\(?s:.)|''?(?:[^'\\]|\\(?s:.)))*'''|[^'\\\n]*(?:\\(?s:.)[^'\\\n]*)*')"
+)
+_WORD_START = r"(?:^|[^\w.])"
+_NOT_PYTHON_3_11_RE2 = "|".join(
+    (
+        _WORD_START + r"print[ \t]+[\w\x00]",
+        _WORD_START + r"exec[ \t]+[\w\x00]",
+        _WORD_START + r"except[ \t]+[\w.]+[ \t]*,",
+        _WORD_START + r"raise[ \t]+[\w.]+[ \t]*,",
+        r"(?:^|[^\w.+-]|(?:^|[^eE])[+-])0[0-9]*[1-9][0-9]*(?:$|[^\w.])",
+        _WORD_START + r"def[ \t]+\w+[ \t]*\[",
+        _WORD_START + r"class[ \t]+\w+[ \t]*\[",
+        _WORD_START + r"type[ \t]+\w+[ \t]*(?:=(?:$|[^=])|\[[^\]\n]*\][ \t]*=)",
+    )
+)
 _CHECKED_BYTES = b"()[]{}\\\n!=`$?\"'"
 _UNCHECKED_BYTES = bytes(b for b in range(256) if b not in _CHECKED_BYTES)
+_ALLOWED_CHECKED_BYTES = b"()[]{}\\\n!="  # any other checked byte in code is a sign
 _MODULE_NAMES: dict[bytes, str | None] = {}  # validated names, shared by all files
 
 
 def scan(source: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
     """(modules, relative) as the `ast` reference finds them, or None when unsure."""
     code = _STRINGS_AND_COMMENTS.sub(_BLANK, source)
-    if _shows_syntax_error(code):
+    if _shows_syntax_error(code) or any(pattern.search(code) for pattern in _NOT_PYTHON_3_11):
         return None
+    return _read_imports(source, code)
+
+
+def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
+    """`scan` of each source, with the whole-file regular expressions run over all of them
+    at once by RE2 (through Arrow), about four times quicker than `re` on them.
+
+    The RE2 patterns are `_STRINGS_AND_COMMENTS` and `_NOT_PYTHON_3_11` without the
+    lookarounds RE2 lacks; over bytes (Arrow's binary: Latin-1, one byte a character)
+    they match what `re` matches, which the property tests check against `scan`.
+    """
+    if not sources:
+        return []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(sources, pa.large_binary())
+    codes = pc.replace_substring_regex(array, _STRINGS_AND_COMMENTS_RE2, _BLANK.decode())
+    flagged = pc.match_substring_regex(codes, _NOT_PYTHON_3_11_RE2).to_pylist()
+    return [
+        None if signs or _shows_syntax_error(code) else _read_imports(source, code)
+        for source, code, signs in zip(sources, codes.to_pylist(), flagged, strict=True)
+    ]
+
+
+def _read_imports(source: bytes, code: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The imports of `source`, whose strings and comments `code` blanks."""
     modules: set[str] = set()
     relative: set[str] = set()
     importlib_froms = 0  # `from importlib import ...` statements
@@ -195,26 +242,23 @@ def _module_name(spaced: bytes) -> str | None:
 
 
 def _shows_syntax_error(code: bytes) -> bool:
-    """Signs of source Python 3.11 cannot parse; a false alarm only costs an `ast.parse`."""
+    """Signs of source Python 3.11 cannot parse, but for `_NOT_PYTHON_3_11`'s; a false
+    alarm only costs an `ast.parse`."""
     if not code.isascii():
         return True  # a non-ASCII identifier (rare), or a character Python rejects
     checked = code.translate(None, _UNCHECKED_BYTES)
-    if any(char in checked for char in (b'"', b"'", b"`", b"$", b"?")):
+    if checked.translate(None, _ALLOWED_CHECKED_BYTES):
         return True  # a quote the string pattern could not close, or a stray character
-    if checked.count(b"\\") != checked.count(b"\\\n") or checked.count(b"!") != checked.count(
-        b"!="
-    ):
+    count = checked.count
+    if count(b"\\") != count(b"\\\n") or count(b"!") != count(b"!="):
         return True
-    if any(checked.count(opening) != checked.count(closing) for opening, closing in _BRACKETS):
+    if count(b"(") != count(b")") or count(b"[") != count(b"]") or count(b"{") != count(b"}"):
         return True
-    if any(sequence in code for sequence in _STRAY_SEQUENCES):
+    if b"<>" in code or b"<<<<<<<" in code or b"{%" in code:
         return True
-    if b"\n\t" in code and b"\n " in code:  # indented with tabs and with spaces
-        return True
-    return any(pattern.search(code) for pattern in _NOT_PYTHON_3_11)
+    return b"\n\t" in code and b"\n " in code  # indented with tabs and with spaces
 
 
-_BRACKETS = ((b"(", b")"), (b"[", b"]"), (b"{", b"}"))
 _CALLEE_PREFIX = re.compile(rb"(?:(?<![\w.\x80-\xff])(?P<owner>[A-Za-z_]\w*)\s*)?\.\s*\Z")
 _SPACES = re.compile(rb"\s*")
 _PARENTHESISED_CALLEE = re.compile(rb"\)\s*\(")

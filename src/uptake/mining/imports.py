@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 import codecs
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from uptake.mining import fallback, import_scanner, notebooks
@@ -65,6 +65,33 @@ def extract_imports(
     return _python_file_imports(content)
 
 
+def extract_many(
+    files: Sequence[tuple[bytes, str]], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[ExtractedImports]:
+    """`extract_imports` of each (content, path), the Python files scanned all at once
+    (`import_scanner.scan_many`): what a miner with a batch of blobs calls."""
+    results: list[ExtractedImports | None] = []
+    texts: dict[int, str] = {}
+    for content, path in files:
+        if len(content) > max_bytes or path.lower().endswith(".ipynb"):
+            results.append(extract_imports(content, path, max_bytes=max_bytes))
+            continue
+        read = _read_python_file(content)
+        if isinstance(read, str):
+            texts[len(results)] = read
+            results.append(None)
+        else:
+            results.append(read)
+    sources = [text.encode("utf-8", "surrogatepass") for text in texts.values()]
+    for (position, text), found in zip(
+        texts.items(), import_scanner.scan_many(sources), strict=True
+    ):
+        results[position] = (
+            ExtractedImports(*found, "ast") if found is not None else _parsed_imports(text)
+        )
+    return results
+
+
 def technologies_for(roots: Iterable[str], import_roots: Mapping[str, str]) -> frozenset[str]:
     """The technologies that module roots (or modules) belong to, per the study.
 
@@ -80,6 +107,11 @@ def source_imports(text: str) -> ExtractedImports:
     found = import_scanner.scan(text.encode("utf-8", "surrogatepass"))
     if found is not None:
         return ExtractedImports(*found, "ast")
+    return _parsed_imports(text)
+
+
+def _parsed_imports(text: str) -> ExtractedImports:
+    """The imports `ast` finds, or the fallback's when the text does not parse."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
@@ -139,6 +171,12 @@ def _skipped(reason: str) -> ExtractedImports:
 
 
 def _python_file_imports(content: bytes) -> ExtractedImports:
+    read = _read_python_file(content)
+    return source_imports(read) if isinstance(read, str) else read
+
+
+def _read_python_file(content: bytes) -> str | ExtractedImports:
+    """The text of a file Python can read, else what is extracted from it by other means."""
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = fallback.normalise_newlines(content.decode("utf-16"))
@@ -151,7 +189,7 @@ def _python_file_imports(content: bytes) -> ExtractedImports:
         return _fallback(fallback.decode(content.replace(b"\x00", b""))[0], "null bytes")
     text, problem = fallback.decode(content)
     if problem is None:
-        return source_imports(text)
+        return text
     if fallback.looks_binary(content):
         return _skipped("binary content")
     return _fallback(text, problem)
