@@ -89,15 +89,16 @@ class GitRepository:
         return files
 
     def python_files_at(self, commits: Iterable[str]) -> dict[str, list[TreeFile]]:
-        """`python_files` for many first-parent commits from ONE `git log --raw` pass.
+        """`python_files` for many first-parent commits from ONE `git log --raw` pass."""
+        return self.first_parent_log().python_files_at(commits)
 
-        Replays the first-parent history's changes (merges against their first parent)
-        instead of listing each commit's whole tree: the cost follows the changes, not
-        files times months.
-        """
-        wanted = set(commits)
-        if not wanted:
-            return {}
+    def first_parent_log(self) -> FirstParentLog:
+        """HEAD's first-parent history with each commit's changes, from one `git log --raw`
+        (merges against their first parent); empty for a repository with no commits."""
+        try:
+            self._git("rev-parse", "--verify", "--quiet", "HEAD")
+        except SourceError:
+            return FirstParentLog(self, [], [])
         output = self._git(
             "log",
             "--first-parent",
@@ -107,36 +108,19 @@ class GitRepository:
             "--no-renames",
             "-z",
             "--no-abbrev",
-            "--format=%x01%H",
+            "--format=%x01%H %ct",
             "--reverse",
             "HEAD",
         )
-        tree: dict[str, tuple[str, str]] = {}
-        snapshots: dict[str, list[tuple[str, str]]] = {}
+        commits, changes = [], []
         for chunk in output.split(b"\x01")[1:]:
-            sha, _, changes = chunk.partition(b"\0")
-            fields = changes.lstrip(b"\n").split(b"\0")
-            for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
-                if not meta.startswith(b":"):
-                    continue
-                _, new_mode, _, new_sha, status = meta[1:].decode().split()
-                path = raw_path.decode(errors="surrogateescape")
-                if status == "D":
-                    tree.pop(path, None)
-                else:
-                    tree[path] = (new_mode, new_sha)
-            commit = sha.decode()
-            if commit in wanted:
-                snapshots[commit] = sorted(
-                    (path, blob)
-                    for path, (mode, blob) in tree.items()
-                    if mode.startswith("100") and path.endswith(MINED_SUFFIXES)
-                )
-        sizes = self.blob_sizes({blob for files in snapshots.values() for _, blob in files})
-        return {
-            commit: [TreeFile(path, blob, sizes.get(blob, -1)) for path, blob in files]
-            for commit, files in snapshots.items()
-        }
+            header, _, raw = chunk.partition(b"\0")
+            sha, _, seconds = header.decode().partition(" ")
+            commits.append(
+                Commit(sha, datetime.fromtimestamp(int(seconds), UTC).replace(tzinfo=None))
+            )
+            changes.append(raw)
+        return FirstParentLog(self, commits, changes)
 
     def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
         """Size of each blob, from one `cat-file --batch-check`."""
@@ -186,6 +170,51 @@ class GitRepository:
             process.stdout.close()
             process.kill()
             process.wait()
+
+
+class FirstParentLog:
+    """A first-parent history, oldest first, with the raw changes of each commit."""
+
+    def __init__(self, git: GitRepository, oldest_first: list[Commit], changes: list[bytes]):
+        self.git = git
+        self.oldest_first = oldest_first
+        self.changes = changes
+
+    @property
+    def commits(self) -> list[Commit]:
+        """Newest first, like `GitRepository.first_parent_history`."""
+        return self.oldest_first[::-1]
+
+    def python_files_at(self, commits: Iterable[str]) -> dict[str, list[TreeFile]]:
+        """The .py and .ipynb blobs of these commits' trees, replaying the changes up to
+        each: the cost follows the changes, not files times months."""
+        wanted = set(commits)
+        if not wanted:
+            return {}
+        tree: dict[str, tuple[str, str]] = {}
+        snapshots: dict[str, list[tuple[str, str]]] = {}
+        for commit, changes in zip(self.oldest_first, self.changes, strict=True):
+            fields = changes.lstrip(b"\n").split(b"\0")
+            for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+                if not meta.startswith(b":"):
+                    continue
+                _, new_mode, _, new_sha, status = meta[1:].decode().split()
+                path = raw_path.decode(errors="surrogateescape")
+                if status == "D":
+                    tree.pop(path, None)
+                else:
+                    tree[path] = (new_mode, new_sha)
+            if commit.sha in wanted:
+                snapshots[commit.sha] = sorted(
+                    (path, blob)
+                    for path, (mode, blob) in tree.items()
+                    if mode.startswith("100") and path.endswith(MINED_SUFFIXES)
+                )
+        sizes = self.git.blob_sizes({blob for files in snapshots.values() for _, blob in files})
+        return {
+            commit: [TreeFile(path, blob, sizes.get(blob, -1)) for path, blob in files]
+            for commit, files in snapshots.items()
+        }
 
 
 def _write_requests(stdin, shas: list[str]) -> None:

@@ -55,12 +55,12 @@ class RepositoryPlan:
 def plan_repository(
     repo: str, path: str, until: date, already_mined: dict[date, str]
 ) -> RepositoryPlan:
-    git = GitRepository(path)
-    months = month_end_commits(git.first_parent_history(), until)
+    log = GitRepository(path).first_parent_log()
+    months = month_end_commits(log.commits, until)
     todo = {
         month: commit for month, commit in months.items() if already_mined.get(month) != commit.sha
     }
-    trees = git.python_files_at(commit.sha for commit in todo.values())
+    trees = log.python_files_at(commit.sha for commit in todo.values())
     return RepositoryPlan(repo=repo, path=path, months=todo, trees=trees)
 
 
@@ -187,17 +187,17 @@ def mine_repositories(
     rejects: list[tuple[str, str]] = []
     pool: Executor = ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor()
     with pool:
-        plans = {
-            name: pool.submit(
-                plan_repository, name, path, until, store.mined_months(warehouse.con, name)
-            )
-            for name, path in repositories
-        }
-        for name, _ in repositories:
+        planned = _plan_or_error(warehouse, *repositories[0], until) if repositories else None
+        for index, (name, _) in enumerate(repositories):
             load = Load(source=SOURCE, parameters={"repo": name, "until": until.isoformat()})
+            plan = planned
+            parsing = _submit_missing(warehouse, pool, workers, plan, totals) if plan else None
+            if index + 1 < len(repositories):  # planned here while the workers parse
+                planned = _plan_or_error(warehouse, *repositories[index + 1], until)
             try:
-                plan = plans[name].result()
-                parsed = _parse_missing(warehouse, pool, plan, report, totals)
+                if isinstance(plan, SourceError):
+                    raise plan
+                parsed = _collect_parsed(warehouse, plan, *parsing, report)
                 snapshots = month_snapshots(plan, parsed)
             except SourceError as exc:
                 load.reject(name, str(exc))
@@ -219,21 +219,49 @@ def mine_repositories(
     return {**totals, "rejects": rejects}
 
 
-def _parse_missing(
-    warehouse, pool, plan: RepositoryPlan, report, totals
-) -> dict[str, tuple[tuple[str, ...], str]]:
+def parse_chunks(files: list[TreeFile], workers: int) -> list[list[TreeFile]]:
+    """`files` in order, in chunks of at most PARSE_CHUNK, and at least one a worker when
+    each gets enough files to be worth a `cat-file` of its own."""
+    if not files:
+        return []
+    count = max(-(-len(files) // PARSE_CHUNK), min(workers, len(files) // 100), 1)
+    size = -(-len(files) // count)
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
+def _plan_or_error(
+    warehouse: Warehouse, name: str, path: str, until: date
+) -> RepositoryPlan | SourceError:
+    try:
+        return plan_repository(name, path, until, store.mined_months(warehouse.con, name))
+    except SourceError as exc:
+        return exc
+
+
+def _submit_missing(warehouse, pool, workers: int, plan, totals) -> tuple | None:
+    """Send the plan's blobs not cached yet to the workers: (cached, missing, futures)."""
+    if isinstance(plan, SourceError):
+        return None
     blobs = plan.blobs()
     parsed = store.cached_blobs(warehouse.con, blobs)
     missing = [file for sha, file in blobs.items() if sha not in parsed]
     totals["blobs_cached"] += len(blobs) - len(missing)
     totals["blobs_parsed"] += len(missing)
-    chunks = [missing[i : i + PARSE_CHUNK] for i in range(0, len(missing), PARSE_CHUNK)]
-    futures = [pool.submit(parse_blobs, plan.path, chunk) for chunk in chunks]
-    for done, future in enumerate(futures, start=1):
+    futures = [
+        pool.submit(parse_blobs, plan.path, chunk) for chunk in parse_chunks(missing, workers)
+    ]
+    return parsed, missing, futures
+
+
+def _collect_parsed(
+    warehouse, plan: RepositoryPlan, parsed: dict, missing: list, futures: list, report
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Cache each chunk's blobs as it comes: a killed run does not parse them again."""
+    done = 0
+    for future in futures:
         results = future.result()
+        done += len(results)
         store.save_blobs(warehouse.con, results)
         parsed.update({r.blob_sha: (r.import_roots, r.method) for r in results})
-        report(
-            plan.repo, f"parsed {min(done * PARSE_CHUNK, len(missing))}/{len(missing)} new blobs"
-        )
+        report(plan.repo, f"parsed {done}/{len(missing)} new blobs")
     return parsed
