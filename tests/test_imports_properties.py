@@ -346,7 +346,8 @@ SOUP = st.sampled_from(
     ['"', "'", '"""', "'''", '""', "''", '""""', "\\", "\\\n", "\n", "#", " ", "\t",
      "x", "_", ".", ",", "=", "==", "(", ")", "[", "]", "+", "-", "e", "E", "0", "07", "0777",
      "1", "print", "exec", "except", "raise", "def", "class", "type", "import", "from", "os",
-     "f", "r", "b", "\x00", "\x80", "é", "\xff", "$", "<>", "!="]
+     "f", "r", "b", "\x00", "\x80", "é", "\xff", "$", "<>", "!=", "!", "! =", "`", "?",
+     "{", "}", "{%", "<<<<<<<", "\\ \n", "\n\t", "\n  "]
 )  # fmt: skip
 # A sign, or a look-alike, after what decides whether a word starts there.
 SIGNS = st.tuples(
@@ -381,7 +382,12 @@ def test_the_re2_patterns_match_what_re_matches(text):
     blanked = pc.replace_substring_regex(
         pa.array([source], pa.large_binary()), import_scanner._STRINGS_AND_COMMENTS_RE2, "\x00"
     )
-    signs = pc.match_substring_regex(blanked, import_scanner._NOT_PYTHON_3_11_RE2)
+    version_signs = pc.match_substring_regex(blanked, import_scanner._NOT_PYTHON_3_11_RE2)
+    python_3_11 = any(p.search(code) for p in import_scanner._NOT_PYTHON_3_11)
 
     assert blanked.to_pylist() == [code]
-    assert signs.to_pylist() == [any(p.search(code) for p in import_scanner._NOT_PYTHON_3_11)]
+    assert version_signs.to_pylist() == [python_3_11]
+    arrow_signs = import_scanner.syntax_signs(blanked).to_pylist()[0]
+    assert (arrow_signs or import_scanner._unbalanced(code)) == (
+        python_3_11 or import_scanner._shows_syntax_error(code)
+    )

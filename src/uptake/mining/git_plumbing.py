@@ -6,6 +6,7 @@ commit, and one long-lived `cat-file --batch` that streams every blob that needs
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
@@ -18,6 +19,8 @@ from uptake.errors import SourceError
 MINED_SUFFIXES = (".py", ".ipynb")
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
+_READ_BUFFER_BYTES = 1 << 18  # fewer reads for the many small objects of `cat-file`
+_PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default: allowed without privileges
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,9 @@ class GitRepository:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            bufsize=_READ_BUFFER_BYTES,
         )
+        _widen_pipe(process.stdout)
         shas = list(shas)
         # Feed requests from a thread so neither pipe fills while the other waits.
         writer = threading.Thread(target=_write_requests, args=(process.stdin, shas), daemon=True)
@@ -215,6 +220,15 @@ class FirstParentLog:
             commit: [TreeFile(path, blob, sizes.get(blob, -1)) for path, blob in files]
             for commit, files in snapshots.items()
         }
+
+
+def _widen_pipe(stream) -> None:
+    """Let git run up to a megabyte ahead while the reader extracts a batch of blobs
+    (Linux only; elsewhere the pipe keeps its size, which is only slower)."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
 
 
 def _write_requests(stdin, shas: list[str]) -> None:

@@ -32,7 +32,8 @@ from uptake.warehouse import Load, Warehouse
 SOURCE = "mining_local"
 MAX_BLOB_BYTES = 5_000_000
 PARSE_CHUNK = 2_000
-EXTRACT_BATCH_BYTES = 4_000_000  # blobs extracted together: fewer calls, bounded memory
+# Blobs extracted together: few calls, and no more than git (`read_blobs`) can write ahead
+EXTRACT_BATCH_BYTES = 1_000_000
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/"
 
 

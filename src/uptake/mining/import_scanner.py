@@ -85,6 +85,19 @@ _NOT_PYTHON_3_11_RE2 = "|".join(
         _WORD_START + r"type[ \t]+\w+[ \t]*(?:=(?:$|[^=])|\[[^\]\n]*\][ \t]*=)",
     )
 )
+# `_shows_syntax_error`'s signs, but for brackets and indents (counted by Arrow), in one
+# pattern with `_NOT_PYTHON_3_11_RE2`. `_shows_syntax_error` compares counts over the
+# checked bytes alone: there, a backslash must come right before a newline and a `!`
+# right before a `=`, so here the next checked byte after each decides.
+_CHECKED = r"()\[\]{}!=`$?\x22\x27\\"  # _CHECKED_BYTES as a class body, less newline
+_SYNTAX_SIGNS_RE2 = "|".join(
+    (
+        _NOT_PYTHON_3_11_RE2,
+        r"[\x80-\xff]|[`$?\x22\x27]|<>|<<<<<<<|\{%",
+        rf"\\[^{_CHECKED}\n]*(?:[{_CHECKED}]|$)",
+        rf"![^{_CHECKED}\n]*(?:[{_CHECKED.replace('=', '')}\n]|$)",
+    )
+)
 _CHECKED_BYTES = b"()[]{}\\\n!=`$?\"'"
 _UNCHECKED_BYTES = bytes(b for b in range(256) if b not in _CHECKED_BYTES)
 _ALLOWED_CHECKED_BYTES = b"()[]{}\\\n!="  # any other checked byte in code is a sign
@@ -114,11 +127,23 @@ def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]
 
     array = pa.array(sources, pa.large_binary())
     codes = pc.replace_substring_regex(array, _STRINGS_AND_COMMENTS_RE2, _BLANK.decode())
-    flagged = pc.match_substring_regex(codes, _NOT_PYTHON_3_11_RE2).to_pylist()
+    flagged = syntax_signs(codes).to_pylist()
     return [
-        None if signs or _shows_syntax_error(code) else _read_imports(source, code)
+        None if signs or _unbalanced(code) else _read_imports(source, code)
         for source, code, signs in zip(sources, codes.to_pylist(), flagged, strict=True)
     ]
+
+
+def syntax_signs(codes):
+    """For each code (an Arrow binary array, strings and comments blanked), whether RE2
+    finds a sign `_shows_syntax_error` or `_NOT_PYTHON_3_11` sees, but for unbalanced
+    brackets (`_unbalanced`: counting is quicker in Python)."""
+    import pyarrow.compute as pc
+
+    mixed_indents = pc.and_(
+        pc.match_substring_regex(codes, r"\n\t"), pc.match_substring_regex(codes, r"\n ")
+    )
+    return pc.or_(pc.match_substring_regex(codes, _SYNTAX_SIGNS_RE2), mixed_indents)
 
 
 def _read_imports(source: bytes, code: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
@@ -252,11 +277,18 @@ def _shows_syntax_error(code: bytes) -> bool:
     count = checked.count
     if count(b"\\") != count(b"\\\n") or count(b"!") != count(b"!="):
         return True
-    if count(b"(") != count(b")") or count(b"[") != count(b"]") or count(b"{") != count(b"}"):
+    if _unbalanced(checked):
         return True
     if b"<>" in code or b"<<<<<<<" in code or b"{%" in code:
         return True
     return b"\n\t" in code and b"\n " in code  # indented with tabs and with spaces
+
+
+def _unbalanced(code: bytes) -> bool:
+    """Brackets opened and closed in different numbers (quickest over the checked bytes)."""
+    checked = code.translate(None, _UNCHECKED_BYTES)
+    count = checked.count
+    return count(b"(") != count(b")") or count(b"[") != count(b"]") or count(b"{") != count(b"}")
 
 
 _CALLEE_PREFIX = re.compile(rb"(?:(?<![\w.\x80-\xff])(?P<owner>[A-Za-z_]\w*)\s*)?\.\s*\Z")
