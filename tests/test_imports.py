@@ -7,7 +7,12 @@ import textwrap
 import pytest
 
 from uptake.mining import import_scanner
-from uptake.mining.imports import ExtractedImports, extract_imports, technologies_for
+from uptake.mining.imports import (
+    ExtractedImports,
+    extract_imports,
+    extract_many,
+    technologies_for,
+)
 
 
 def extract(source: str | bytes, path: str = "module.py") -> ExtractedImports:
@@ -350,6 +355,32 @@ def test_other_encoding_problems_fall_back():
     assert [(r.method, set(r.modules)) for r in results] == [("fallback", {"os"})] * 2
     assert results[0].reason == "utf-16 encoded (Python reads utf-8)"
     assert results[1].reason.startswith("bad coding cookie")
+
+
+def test_a_batch_reads_each_file_as_it_is_read_alone():
+    notebook = {"cells": [{"cell_type": "code", "source": "import torch"}], "metadata": {}}
+    files = [
+        (b"import os\nfrom . import x\n", "plain.py"),
+        (b"# coding: latin-1\nimport os\n", "ascii_with_cookie.py"),
+        ("# -*- coding: latin-1 -*-\n# café\nimport os\n".encode("latin-1"), "latin1.py"),
+        (b"# coding: no-such-codec\nimport os\n", "bad_cookie.py"),
+        (b"import a\r\nfrom b import c\r\n", "crlf.py"),
+        ("import os\n".encode("utf-16"), "utf16.py"),
+        (b"import os\x00\nimport sys\n", "null.py"),
+        (b"\x00\x01\x02" * 100, "binary.py"),
+        (b"print 'python 2'\nimport os\n", "python2.py"),
+        (b"def f[T](x): import os\n", "python_3_12.py"),
+        (b'"""\nimport fake\n"""\nimport real\n', "docstring.py"),
+        (b"x = 'caf\xc3\xa9'\nimport os\n", "utf8_string.py"),
+        (json.dumps(notebook).encode(), "notebook.ipynb"),
+        (b"import os\n" * 20, "oversized.py"),
+    ]
+
+    batch = extract_many(files, max_bytes=100)
+
+    assert batch == [extract_imports(content, path, max_bytes=100) for content, path in files]
+    assert [r.method for r in batch[:3]] == ["ast"] * 3
+    assert batch[-1].method == "skipped"
 
 
 @pytest.mark.parametrize(

@@ -327,6 +327,7 @@ def test_any_bytes_never_raise(content, path):
 
     assert result.method in {"ast", "fallback", "skipped"}
     assert (result.method == "ast") == (result.reason is None)
+    assert extract_many([(content, path)]) == [result]
 
 
 @settings(max_examples=300, deadline=None)
@@ -335,6 +336,7 @@ def test_any_text_never_raises_and_is_exact_when_it_parses(text):
     result = extract_imports(text.encode("utf-8", "surrogatepass"), "a.py")
 
     assert result.method in {"ast", "fallback", "skipped"}
+    assert extract_many([(text.encode("utf-8", "surrogatepass"), "a.py")]) == [result]
     if result.method == "ast" and "coding" not in text and parses(text):
         assert (result.modules, result.relative) == reference(text)
 

@@ -216,8 +216,12 @@ class FirstParentLog:
                     if mode.startswith("100") and path.endswith(MINED_SUFFIXES)
                 )
         sizes = self.git.blob_sizes({blob for files in snapshots.values() for _, blob in files})
+        made: dict[tuple[str, str], TreeFile] = {}  # one object for a file in many months
         return {
-            commit: [TreeFile(path, blob, sizes.get(blob, -1)) for path, blob in files]
+            commit: [
+                made.get(file) or made.setdefault(file, TreeFile(*file, sizes.get(file[1], -1)))
+                for file in files
+            ]
             for commit, files in snapshots.items()
         }
 

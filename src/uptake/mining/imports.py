@@ -71,25 +71,40 @@ def extract_many(
     """`extract_imports` of each (content, path), the Python files scanned all at once
     (`import_scanner.scan_many`): what a miner with a batch of blobs calls."""
     results: list[ExtractedImports | None] = []
-    texts: dict[int, str] = {}
+    sources: dict[int, bytes] = {}  # position -> UTF-8 source to scan
     for content, path in files:
         if len(content) > max_bytes or path.lower().endswith(".ipynb"):
             results.append(extract_imports(content, path, max_bytes=max_bytes))
             continue
+        if _reads_as_itself(content):
+            sources[len(results)] = content
+            results.append(None)
+            continue
         read = _read_python_file(content)
         if isinstance(read, str):
-            texts[len(results)] = read
+            sources[len(results)] = read.encode("utf-8", "surrogatepass")
             results.append(None)
         else:
             results.append(read)
-    sources = [text.encode("utf-8", "surrogatepass") for text in texts.values()]
-    for (position, text), found in zip(
-        texts.items(), import_scanner.scan_many(sources), strict=True
+    for (position, source), found in zip(
+        sources.items(), import_scanner.scan_many(list(sources.values())), strict=True
     ):
         results[position] = (
-            ExtractedImports(*found, "ast") if found is not None else _parsed_imports(text)
+            ExtractedImports(*found, "ast")
+            if found is not None
+            else _parsed_imports(source.decode("utf-8", "surrogatepass"))
         )
     return results
+
+
+def _reads_as_itself(content: bytes) -> bool:
+    """Whether `_read_python_file` would give `content`'s own text: ASCII, with no
+    carriage return or null byte, and no coding cookie in its first two lines."""
+    if not content.isascii() or b"\r" in content or b"\x00" in content:
+        return False
+    first_newline = content.find(b"\n")
+    second_newline = content.find(b"\n", first_newline + 1) if first_newline >= 0 else -1
+    return b"coding" not in (content if second_newline < 0 else content[:second_newline])
 
 
 def technologies_for(roots: Iterable[str], import_roots: Mapping[str, str]) -> frozenset[str]:
