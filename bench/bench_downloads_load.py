@@ -5,7 +5,7 @@ Generates top-PyPI-style snapshot files (the real files' shape: `last_update`, `
 `rows` of {download_count, project} sorted by count; 5,000 projects a snapshot in 2018,
 8,000 from 2023) for 120 months: 500 followed projects (the study's among them) plus the
 other projects a real snapshot holds. Each measurement runs in a fresh process so its
-peak resident memory (resource.getrusage ru_maxrss) is its own:
+peak resident memory (VmHWM) is its own:
 
 - floor: DuckDB reads every file into one table (one row per snapshot and project);
 - uptake load: the real loader (hash, parse, validate, upsert, journal) into a fresh
@@ -23,7 +23,6 @@ import argparse
 import gzip
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,13 @@ from pathlib import Path
 
 FOLLOWED = 500
 FIRST_YEAR = 2016
+
+
+def peak_rss_kb() -> int:
+    """This process's own peak resident size (VmHWM). Not getrusage's ru_maxrss: Linux
+    keeps that across fork and exec, so it would include the parent's size."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def snapshot_size(year: int) -> int:
@@ -114,7 +120,7 @@ def child(mode: str, folder: Path, months: int, db: Path | None = None) -> dict:
                     "select count(*) from marts.downloads_monthly"
                 ).fetchall()[0][0]
     figures["seconds"] = time.perf_counter() - started
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["peak_rss_mb"] = peak_rss_kb() / 1024
     return figures
 
 

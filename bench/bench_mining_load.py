@@ -51,6 +51,13 @@ TECHNOLOGY_IMPORTS = [
 ]
 
 
+def peak_rss_kb() -> int:
+    """This process's own peak resident size (VmHWM). Not getrusage's ru_maxrss: Linux
+    keeps that across fork and exec, so it would include the parent's size."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
 def generate(folder: Path, count: int, seed: int = 7) -> list[tuple[str, Path]]:
     """`count` bare repositories sharing one object store (the way forks share theirs):
     one `git fast-import` writes every history, then each repository is a few files."""
@@ -141,7 +148,7 @@ def run_phase(how: str, repositories: list[tuple[str, Path]], db: Path) -> dict:
             finally:
                 if cluster is not None:
                     cluster.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = peak_rss_kb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "seconds": seconds,

@@ -574,7 +574,7 @@ def test_study_text_with_sql_quotes_is_data_to_the_models(tmp_path):
 # -- bounded memory -------------------------------------------------------------------------
 
 MEMORY_PROBE = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from uptake.warehouse import Warehouse
 from uptake.sources import top_pypi
@@ -591,7 +591,10 @@ with Warehouse.open(inputs / "w.duckdb") as warehouse:
     results.append(load_conference_papers(
         warehouse, [inputs / "icml_2019.json", inputs / "naacl_2019.json.gz"]))
     results.append(load_papers(warehouse, [inputs / "sparse.json", inputs / "bomb.json.gz"]))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across fork and exec, so a
+# probe started from a large pytest process would report the parent's size.
+status = Path("/proc/self/status").read_text()
+peak = int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM:"))) * 1024
 print(json.dumps({"peak": peak, "rejected": [r["rejected"] for r in results]}))
 """
 
