@@ -5,10 +5,12 @@ environment's), read into memory first, so that only extraction is timed. In one
 
 - baseline: `ast.parse(content)` and a walk over every node (`ast_imports`), per file;
 - regex floor: one compiled `^\\s*(from|import) ...` regular expression over the bytes;
-- extract_imports, the extractor miners use.
+- extract_imports, the extractor, one file at a time;
+- extract_many, the same on each chunk at once (what the miners call on their blobs).
 
 They run in turn over chunks of 200 files, so that the machine's load changing during
-the run weighs on all three alike; the fast two take the best of --repeats per chunk.
+the run weighs on all of them alike; all but the baseline take the best of --repeats
+per chunk.
 
 Then every file that parses is checked: extract_imports must give the baseline's modules
 and relative imports (any difference is printed and makes the exit status 1). For the
@@ -28,7 +30,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from uptake.mining.imports import ast_imports, extract_imports
+from uptake.mining.imports import ast_imports, extract_imports, extract_many
 
 BARE_REGEX = re.compile(rb"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import|import[ \t]+([.\w]+))", re.M)
 
@@ -55,13 +57,18 @@ def regex_scan(content: bytes):
     return BARE_REGEX.findall(content)
 
 
-def timed(files: list[tuple[str, bytes]], extract, repeats: int) -> tuple[float, list]:
+def timed(files: list[tuple[str, bytes]], extract_all, repeats: int) -> tuple[float, list]:
     best, results = float("inf"), []
     for _ in range(repeats):
         started = time.perf_counter()
-        results = [extract(content, path) for path, content in files]
+        results = extract_all(files)
         best = min(best, time.perf_counter() - started)
     return best, results
+
+
+def each(extract):
+    """A method that takes one file at a time, as one that takes the chunk."""
+    return lambda files: [extract(content, path) for path, content in files]
 
 
 def interleaved(files, methods: dict, repeats: dict, chunk: int = 200):
@@ -91,13 +98,14 @@ def main() -> int:
     seconds, results = interleaved(
         files,
         {
-            "baseline": lambda content, path: baseline(content),
-            "regex": lambda content, path: regex_scan(content),
-            "ours": extract_imports,
+            "baseline": each(lambda content, path: baseline(content)),
+            "regex": each(lambda content, path: regex_scan(content)),
+            "ours": each(extract_imports),
+            "batch": lambda files: extract_many([(content, path) for path, content in files]),
         },
-        {"baseline": 1, "regex": args.repeats, "ours": args.repeats},
+        {"baseline": 1, "regex": args.repeats, "ours": args.repeats, "batch": args.repeats},
     )
-    base_seconds, regex_seconds, ours_seconds = seconds.values()
+    base_seconds, regex_seconds, ours_seconds, batch_seconds = seconds.values()
     expected, found = results["baseline"], results["ours"]
 
     print(f"{'':28}{'seconds':>9}{'MB/s':>9}{'x baseline':>12}")
@@ -105,6 +113,7 @@ def main() -> int:
         ("ast.parse + walk (baseline)", base_seconds),
         ("bare regex scan", regex_seconds),
         ("extract_imports", ours_seconds),
+        ("extract_many (200 a batch)", batch_seconds),
     ):
         print(f"{name:28}{seconds:9.2f}{megabytes / seconds:9.1f}{base_seconds / seconds:12.1f}")
 
@@ -125,6 +134,9 @@ def main() -> int:
                 f"  baseline only:        {sorted(reference[0] - result.modules)}"
                 f" {sorted(reference[1] - result.relative)}"
             )
+    batch_differences = sum(a != b for a, b in zip(found, results["batch"], strict=True))
+    differences += batch_differences
+    print(f"extract_many results different from extract_imports: {batch_differences}")
     parsed = len(files) - sum(unparsed.values())
     print(f"files that parse: {parsed}, results different from the baseline: {differences}")
     print(f"files that do not parse: {sum(unparsed.values())}, flagged: {dict(unparsed)}")

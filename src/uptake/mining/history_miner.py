@@ -192,12 +192,12 @@ def mine_repositories(
         for index, (name, _) in enumerate(repositories):
             load = Load(source=SOURCE, parameters={"repo": name, "until": until.isoformat()})
             plan = planned
-            parsing = _submit_missing(warehouse, pool, workers, plan, totals) if plan else None
+            parsing = _submit_missing(warehouse, pool, workers, plan, totals)
             if index + 1 < len(repositories):  # planned here while the workers parse
                 planned = _plan_or_error(warehouse, *repositories[index + 1], until)
             try:
-                if isinstance(plan, SourceError):
-                    raise plan
+                if isinstance(plan, Exception):
+                    raise plan  # at this repository's turn, as if planned here
                 parsed = _collect_parsed(warehouse, plan, *parsing, report)
                 snapshots = month_snapshots(plan, parsed)
             except SourceError as exc:
@@ -232,16 +232,16 @@ def parse_chunks(files: list[TreeFile], workers: int) -> list[list[TreeFile]]:
 
 def _plan_or_error(
     warehouse: Warehouse, name: str, path: str, until: date
-) -> RepositoryPlan | SourceError:
+) -> RepositoryPlan | Exception:
     try:
         return plan_repository(name, path, until, store.mined_months(warehouse.con, name))
-    except SourceError as exc:
+    except Exception as exc:  # noqa: BLE001 (raised at the repository's turn)
         return exc
 
 
 def _submit_missing(warehouse, pool, workers: int, plan, totals) -> tuple | None:
     """Send the plan's blobs not cached yet to the workers: (cached, missing, futures)."""
-    if isinstance(plan, SourceError):
+    if isinstance(plan, Exception):
         return None
     blobs = plan.blobs()
     parsed = store.cached_blobs(warehouse.con, blobs)
