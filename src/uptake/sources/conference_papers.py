@@ -26,7 +26,7 @@ from uptake.sources.conference_formats import (
     parse_mentions_csv,
     parse_paper_list,
 )
-from uptake.sources.unicode_text import invalid_text
+from uptake.sources.local_files import read_bounded
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "conference_papers"
@@ -107,16 +107,7 @@ def load_conference_papers(
 
 
 def _read(path: str) -> bytes:
-    if invalid_text([path]) is not None:
-        raise SourceError("the file name is not valid UTF-8: rename the file")
-    try:
-        with open(path, "rb") as handle:
-            content = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"cannot read: {exc}") from None
-    if len(content) > MAX_FILE_BYTES:
-        raise SourceError(f"larger than {MAX_FILE_BYTES // 2**20} MB: not a conference file")
-    return content
+    return read_bounded(path, MAX_FILE_BYTES, "a conference file")
 
 
 def _replace_mention_counts(con, rows: list[tuple], load: Load) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from uptake.errors import RateLimitedError, SourceError
-from uptake.sources.unicode_text import invalid_text
+from uptake.sources.local_files import read_bounded
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "top_pypi"
@@ -85,14 +85,7 @@ def read_snapshot_files(locations: Iterable[str], on_error) -> Iterator[Snapshot
 
 
 def read_snapshot_path(path: str) -> SnapshotFile:
-    if invalid_text([path]) is not None:
-        raise SourceError("the file name is not valid UTF-8: rename the file")
-    try:
-        with open(path, "rb") as handle:
-            content = handle.read(MAX_SNAPSHOT_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"cannot read: {exc}") from None
-    return _checked_size(path, content)
+    return SnapshotFile(origin=path, content=read_bounded(path, MAX_SNAPSHOT_BYTES, "a snapshot"))
 
 
 def fetch_snapshot_url(url: str, *, timeout: float = 60.0) -> SnapshotFile:
