@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from uptake.errors import SourceError
-from uptake.flows_support import journal_failure, publish_load_summary, retry_if_transient
+from uptake.flows_support import journal_failure, report_load, retry_if_transient
 from uptake.sources import bundled_figures, top_pypi
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
 from uptake.sources.github_history import TOP_PYPI_REPO
@@ -157,7 +157,6 @@ def pypi_downloads(
     pypistats_url: str | None = None,
 ) -> dict:
     """Load one source's download counts; returns the load summary."""
-    logger = get_run_logger()
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
     try:
@@ -175,14 +174,7 @@ def pypi_downloads(
         # A failure before a load's transaction must still show in `uptake status`.
         journal_failure(db, JOURNAL_SOURCE[source], source, exc)
         raise
-    logger.info(
-        "%s: %s rows loaded, %s items skipped, %s rejected",
-        source,
-        summary.get("rows"),
-        summary.get("skipped"),
-        summary.get("rejected"),
-    )
-    publish_load_summary(source, summary)
+    report_load(source, summary)
     return summary
 
 

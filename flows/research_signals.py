@@ -9,10 +9,10 @@ incremental), and `demo` (the bundled conference mention counts).
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from uptake.flows_support import journal_failure, publish_load_summary, retry_if_transient
+from uptake.flows_support import journal_failure, report_load, retry_if_transient
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -86,14 +86,7 @@ def research_signals(
         # A failure before a load's transaction must still show in `uptake status`.
         journal_failure(db, JOURNAL_SOURCE[source], source, exc)
         raise
-    get_run_logger().info(
-        "%s: %s rows loaded, %s skipped, %s rejected",
-        source,
-        summary.get("rows"),
-        summary.get("skipped"),
-        summary.get("rejected"),
-    )
-    publish_load_summary(source, summary)
+    report_load(source, summary)
     return summary
 
 

@@ -45,6 +45,20 @@ def publish_load_summary(source: str, summary: dict) -> None:
     )
 
 
+def report_load(source: str, summary: dict) -> None:
+    """A loader's summary in the run's log and as an artifact."""
+    from prefect import get_run_logger
+
+    get_run_logger().info(
+        "%s: %s rows loaded, %s skipped, %s rejected",
+        source,
+        summary.get("rows"),
+        summary.get("skipped"),
+        summary.get("rejected"),
+    )
+    publish_load_summary(source, summary)
+
+
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")[:200]
 
