@@ -513,3 +513,40 @@ def test_the_fast_path_reads_ordinary_files_without_parsing(source):
 )
 def test_the_fast_path_leaves_what_it_cannot_be_sure_of_to_ast(source):
     assert import_scanner.scan(source.encode()) is None
+
+
+# The same lines in contexts that change what they mean: after a backslash continuation
+# (`import b` there ends `from a import b`) or before one, two statements on a line, a
+# file that fails the syntax checks, no final newline, a one-line `if`, `from importlib`.
+SHARED_LINES = [
+    "import b\n",
+    "import a, \\\n    b\n",
+    "import a, \\\n    c\n",
+    "from a \\\nimport b\n",
+    "x = 1 + \\\nimport b\n",
+    "from x import y\n",
+    "from x import y; import z\n",
+    "import z; from x import y\n",
+    "from x import y\nprint 'python 2'\n",
+    "from x import y\nimport b",
+    "if x: import b\n",
+    "import importlib\nfrom importlib import import_module\nimport_module('m')\n",
+    "from importlib import import_module\n",
+    "from importlib import import_module\nimport_module('m')\n",
+]
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_remembered_import_lines_read_as_in_a_fresh_scan(order):
+    fresh = []
+    for source in SHARED_LINES:
+        import_scanner._KNOWN_LINES.clear()
+        fresh.append(extract(source))
+    files = [(source.encode(), "shared.py") for source in SHARED_LINES[::order]]
+
+    for _ in range(2):  # the second time, every line that may be is remembered
+        assert extract_many(files) == fresh[::order]
+    assert fresh[3] == ExtractedImports(frozenset({"a"}), frozenset(), "ast")
+    assert fresh[2].modules == {"a", "c"}
+    assert fresh[6].modules == {"x", "z"} == fresh[7].modules
+    assert fresh[13].modules == {"importlib", "m"}

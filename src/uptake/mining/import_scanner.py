@@ -14,7 +14,8 @@ sure, and then the caller parses. Over UTF-8 bytes:
    generics and `type` aliases. Any sign: None.
 3. Each `import` keyword is read with a quick regular expression for the usual
    one-line statements, else a small parser (continuations, `;`, `if x: import y`).
-   A statement that does not read cleanly (say, a keyword as a name): None.
+   A statement that does not read cleanly (say, a keyword as a name): None. What a line
+   of usual statements gives is remembered, for the next file that has the same line.
 4. Files naming `import_module` or `__import__` get each such call parsed alone, its
    blanked strings put back, following the bindings the reference follows.
 """
@@ -65,15 +66,18 @@ _NOT_PYTHON_3_11 = (
     re.compile(rb"class(?<![\w.]class)[ \t]+\w+[ \t]*\["),
     re.compile(rb"type(?<![\w.]type)[ \t]+\w+[ \t]*(?:=(?!=)|\[[^\]\n]*\][ \t]*=)"),
 )
-# The same two for RE2, which has no lookarounds: `(?:^|[^\w.])word` for a word's start,
-# and a quote inside a triple-quoted string spelt out as one not opening its closing quotes.
-_STRINGS_AND_COMMENTS_RE2 = (
+# The same two for Polars (Rust's `regex`, over UTF-8 text), which has no lookarounds:
+# `(?:^|[^\w.])word` for a word's start, and a quote inside a triple-quoted string spelt
+# out as one not opening its closing quotes. Its classes are Unicode (`\w` takes `é`, `.`
+# a whole character), which changes nothing: a string spans the same bytes, and any
+# non-ASCII character left in code is a sign of its own.
+_STRINGS_AND_COMMENTS_POLARS = (
     r"#[^\n]*"
     r'|"(?:""(?:[^"\\]|\\(?s:.)|""?(?:[^"\\]|\\(?s:.)))*"""|[^"\\\n]*(?:\\(?s:.)[^"\\\n]*)*")'
     r"|'(?:''(?:[^'\\]|\\(?s:.)|''?(?:[^'\\]|\\(?s:.)))*'''|[^'\\\n]*(?:\\(?s:.)[^'\\\n]*)*')"
 )
 _WORD_START = r"(?:^|[^\w.])"
-_NOT_PYTHON_3_11_RE2 = "|".join(
+_NOT_PYTHON_3_11_POLARS = "|".join(
     (
         _WORD_START + r"print[ \t]+[\w\x00]",
         _WORD_START + r"exec[ \t]+[\w\x00]",
@@ -85,15 +89,15 @@ _NOT_PYTHON_3_11_RE2 = "|".join(
         _WORD_START + r"type[ \t]+\w+[ \t]*(?:=(?:$|[^=])|\[[^\]\n]*\][ \t]*=)",
     )
 )
-# `_shows_syntax_error`'s signs, but for brackets and indents (counted by Arrow), in one
-# pattern with `_NOT_PYTHON_3_11_RE2`. `_shows_syntax_error` compares counts over the
-# checked bytes alone: there, a backslash must come right before a newline and a `!`
-# right before a `=`, so here the next checked byte after each decides.
+# `_shows_syntax_error`'s signs, but for brackets (`_unbalanced`) and indents (literal
+# searches), in one pattern with `_NOT_PYTHON_3_11_POLARS`. `_shows_syntax_error`
+# compares counts over the checked bytes alone: there, a backslash must come right before
+# a newline and a `!` right before a `=`, so here the next checked byte after each decides.
 _CHECKED = r"()\[\]{}!=`$?\x22\x27\\"  # _CHECKED_BYTES as a class body, less newline
-_SYNTAX_SIGNS_RE2 = "|".join(
+_SYNTAX_SIGNS_POLARS = "|".join(
     (
-        _NOT_PYTHON_3_11_RE2,
-        r"[\x80-\xff]|[`$?\x22\x27]|<>|<<<<<<<|\{%",
+        _NOT_PYTHON_3_11_POLARS,
+        r"[^\x00-\x7f]|[`$?\x22\x27]|<>|<<<<<<<|\{%",
         rf"\\[^{_CHECKED}\n]*(?:[{_CHECKED}]|$)",
         rf"![^{_CHECKED}\n]*(?:[{_CHECKED.replace('=', '')}\n]|$)",
     )
@@ -102,6 +106,11 @@ _CHECKED_BYTES = b"()[]{}\\\n!=`$?\"'"
 _UNCHECKED_BYTES = bytes(b for b in range(256) if b not in _CHECKED_BYTES)
 _ALLOWED_CHECKED_BYTES = b"()[]{}\\\n!="  # any other checked byte in code is a sign
 _MODULE_NAMES: dict[bytes, str | None] = {}  # validated names, shared by all files
+# What the import statements on a line give, for the lines that decide it alone (see
+# `_read_line`), shared by all files: real code repeats its import lines across files and
+# across the versions of a file. Longer lines are read afresh, so that keys stay small.
+_KNOWN_LINES: dict[bytes, tuple[tuple[str, ...], tuple[str, ...], int, int, bool]] = {}
+_LONGEST_KNOWN_LINE = 200
 
 
 def scan(source: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
@@ -109,63 +118,107 @@ def scan(source: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
     code = _STRINGS_AND_COMMENTS.sub(_BLANK, source)
     if _shows_syntax_error(code) or any(pattern.search(code) for pattern in _NOT_PYTHON_3_11):
         return None
-    return _read_imports(source, code)
+    names_calls = b"import_module" in source or b"__import__" in source  # in code or f-string
+    return _read_imports(source, code, code.count(b"import"), names_calls)
 
 
 def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
     """`scan` of each source, with the whole-file regular expressions run over all of them
-    at once by RE2 (through Arrow), about four times quicker than `re` on them.
+    at once by Polars (Rust's `regex`), about five times quicker than `re` on them.
 
-    The RE2 patterns are `_STRINGS_AND_COMMENTS` and `_NOT_PYTHON_3_11` without the
-    lookarounds RE2 lacks; over bytes (Arrow's binary: Latin-1, one byte a character)
-    they match what `re` matches, which the property tests check against `scan`.
+    The Polars patterns are `_STRINGS_AND_COMMENTS` and `_NOT_PYTHON_3_11` without the
+    lookarounds Rust's `regex` lacks; over UTF-8 text they match what `re` matches over
+    its bytes, which the property tests check against `scan`. A source that is not UTF-8
+    (text with a lone surrogate) goes through `scan`.
     """
     if not sources:
         return []
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import polars as pl
 
-    array = pa.array(sources, pa.large_binary())
-    codes = pc.replace_substring_regex(array, _STRINGS_AND_COMMENTS_RE2, _BLANK.decode())
-    flagged = syntax_signs(codes).to_pylist()
+    try:
+        texts = pl.Series(sources, dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:  # not UTF-8: Polars strings hold nothing else
+        return _scan_utf8_apart(sources)
+    text, code = pl.col("text"), pl.col("code")
+    blanked = text.str.replace_all(_STRINGS_AND_COMMENTS_POLARS, _BLANK.decode())
+    found = (
+        texts.to_frame("text")
+        .with_columns_seq(blanked.alias("code"))
+        .select_seq(
+            code.cast(pl.Binary),
+            syntax_signs(code).alias("signs"),
+            code.str.count_matches("import").alias("spellings"),  # to stop after the last
+            text.str.contains("import_module|__import__").alias("calls"),  # also in f-strings
+        )
+    )
     return [
-        None if signs or _unbalanced(code) else _read_imports(source, code)
-        for source, code, signs in zip(sources, codes.to_pylist(), flagged, strict=True)
+        None if signs or _unbalanced(blanked) else _read_imports(source, blanked, *counted)
+        for source, (blanked, signs, *counted) in zip(sources, found.rows(), strict=True)
     ]
 
 
-def syntax_signs(codes):
-    """For each code (an Arrow binary array, strings and comments blanked), whether RE2
-    finds a sign `_shows_syntax_error` or `_NOT_PYTHON_3_11` sees, but for unbalanced
+def _scan_utf8_apart(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
+    """`scan_many` of the UTF-8 sources, `scan` of the others, in the sources' order."""
+    utf8 = [_is_utf8(source) for source in sources]
+    valid = [source for source, is_utf8 in zip(sources, utf8, strict=True) if is_utf8]
+    scanned = iter(scan_many(valid))
+    return [
+        next(scanned) if is_utf8 else scan(source)
+        for source, is_utf8 in zip(sources, utf8, strict=True)
+    ]
+
+
+def _is_utf8(source: bytes) -> bool:
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def syntax_signs(code):
+    """Whether code (a Polars string series or expression, strings and comments blanked)
+    shows a sign `_shows_syntax_error` or `_NOT_PYTHON_3_11` sees, but for unbalanced
     brackets (`_unbalanced`: counting is quicker in Python)."""
-    import pyarrow.compute as pc
-
-    mixed_indents = pc.and_(
-        pc.match_substring_regex(codes, r"\n\t"), pc.match_substring_regex(codes, r"\n ")
-    )
-    return pc.or_(pc.match_substring_regex(codes, _SYNTAX_SIGNS_RE2), mixed_indents)
+    mixed_indents = code.str.contains("\n\t", literal=True) & code.str.contains("\n ", literal=True)
+    return code.str.contains(_SYNTAX_SIGNS_POLARS) | mixed_indents
 
 
-def _read_imports(source: bytes, code: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
-    """The imports of `source`, whose strings and comments `code` blanks."""
+def _read_imports(
+    source: bytes, code: bytes, spellings: int, names_calls: bool
+) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The imports of `source`, whose strings and comments `code` blanks, in which "import"
+    is spelt `spellings` times; `names_calls`: `source` names import_module or __import__.
+    """
     modules: set[str] = set()
     relative: set[str] = set()
     importlib_froms = 0  # `from importlib import ...` statements
-    position = code.find(b"import")
+    position = code.find(b"import") if spellings else -1
     while position >= 0:
-        end = position + 6
-        if not (
-            (position and code[position - 1] in _NAME_BYTES)
-            or (end < len(code) and code[end] in _NAME_BYTES)
-        ):
-            module = _read_simple_statement(code, position, modules, relative)
-            if module is None:
-                module = _read_statement(code, position, modules, relative)
-            if module is None:
+        line_start = code.rfind(b"\n", 0, position) + 1
+        line_end = code.find(b"\n", position)
+        if line_end < 0:
+            line_end = len(code)
+        continued = line_start >= 2 and code[line_start - 2] == 92  # after a backslash
+        line = None
+        if not continued and line_end - line_start <= _LONGEST_KNOWN_LINE:
+            line = code[line_start:line_end]
+        read = _KNOWN_LINES.get(line) if line is not None else None
+        if read is None:
+            read = _read_line(code, line_start, position, line_end, continued)
+            if read is None:
                 return None
-            importlib_froms += module == "importlib"
-        position = code.find(b"import", end)
-    if b"import_module" in source or b"__import__" in source:  # in code or an f-string
+            if line is not None and read[4]:
+                if len(_KNOWN_LINES) > 100_000:
+                    _KNOWN_LINES.clear()
+                _KNOWN_LINES[line] = read
+        line_modules, line_relative, line_importlib_froms, line_spellings, _ = read
+        modules.update(line_modules)
+        relative.update(line_relative)
+        importlib_froms += line_importlib_froms
+        spellings -= line_spellings
+        position = code.find(b"import", line_end) if spellings else -1  # none past the last
+    if names_calls:
         calls = _dynamic_imports(source, code, importlib_froms)
         if calls is None:
             return None
@@ -174,11 +227,43 @@ def _read_imports(source: bytes, code: bytes) -> tuple[frozenset[str], frozenset
     return frozenset(modules), frozenset(relative)
 
 
-def _read_simple_statement(code: bytes, position: int, modules: set[str], relative: set[str]):
-    """`_read_statement` for the usual one-line statements (a quick regex), else None."""
-    line_start = code.rfind(b"\n", 0, position) + 1
-    if line_start >= 2 and code[line_start - 2] == 92:  # a backslash continuation
-        return None
+def _read_line(code: bytes, line_start: int, position: int, line_end: int, continued: bool):
+    """(modules, relative, `from importlib` statements, spellings of "import", whether the
+    line alone decides) of the import statements whose keywords are on this line, from
+    `position` (its first "import") on; None if one does not read cleanly.
+
+    The line alone decides when every statement read as a usual one-line statement: then
+    the same line (not continuing the one before) reads the same in any file.
+    """
+    modules: set[str] = set()
+    relative: set[str] = set()
+    importlib_froms = spellings = 0
+    alone = not continued
+    while position >= 0:
+        spellings += 1
+        end = position + 6
+        if not (
+            (position and code[position - 1] in _NAME_BYTES)
+            or (end < len(code) and code[end] in _NAME_BYTES)
+        ):
+            module = None
+            if not continued:
+                module = _read_simple_statement(code, line_start, position, modules, relative)
+            if module is None:
+                alone = False
+                module = _read_statement(code, position, modules, relative)
+            if module is None:
+                return None
+            importlib_froms += module == "importlib"
+        position = code.find(b"import", end, line_end)
+    return tuple(modules), tuple(relative), importlib_froms, spellings, alone
+
+
+def _read_simple_statement(
+    code: bytes, line_start: int, position: int, modules: set[str], relative: set[str]
+):
+    """`_read_statement` for the usual one-line statements (a quick regex), else None;
+    the line must not continue the one before."""
     segment = code[line_start:position]
     if segment.strip():
         clause = _SIMPLE_FROM.fullmatch(segment)
@@ -298,7 +383,7 @@ _PARENTHESES = re.compile(rb"[()]")
 _FSTRING_PREFIX = re.compile(rb"[fF][rR]?\x00|[rR][fF]\x00")
 _IMPORTLIB_AS = re.compile(rb"importlib\s+as(?!\w)")
 _FROM_IMPORTLIB = re.compile(
-    rb"(?<![\w.])from[ \t]+importlib[ \t]+import[ \t]*(?P<targets>\([^)]*\)|(?:[^\n;\\]|\\\n)*)"
+    rb"from(?<![\w.]from)[ \t]+importlib[ \t]+import[ \t]*(?P<targets>\([^)]*\)|(?:[^\n;\\]|\\\n)*)"
 )
 
 
@@ -324,10 +409,13 @@ def _dynamic_imports(source: bytes, code: bytes, importlib_froms: int) -> list[s
                 bound.add(words[2] if len(words) == 3 and words[1] == b"as" else words[0])
     if len(statements) != importlib_froms:
         return None
-    callees = b"|".join(map(re.escape, (b"import_module", b"__import__", *bound)))
-    callee_pattern = re.compile(rb"(?<![\w\x80-\xff])(?:%s)(?![\w\x80-\xff])" % callees)
+    names = (b"import_module", b"__import__", *bound)
+    callees = b"|".join(  # each name first, then the lookbehind: see `_NOT_PYTHON_3_11`
+        rb"%s(?<![\w\x80-\xff]%s)" % (name, name) for name in map(re.escape, names)
+    )
+    callee_pattern = re.compile(rb"(?:%s)(?![\w\x80-\xff])" % callees)
     blanked = _Blanked(source, code)
-    if len(callee_pattern.findall(source)) > len(callee_pattern.findall(code)):
+    if any(source.count(name) > code.count(name) for name in names):  # in a string
         for fstring in _FSTRING_PREFIX.finditer(code):
             if callee_pattern.search(blanked.at(fstring.end() - 1)):
                 return None  # a call inside an f-string's braces, perhaps
