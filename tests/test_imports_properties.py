@@ -394,6 +394,4 @@ def test_the_polars_patterns_match_what_re_matches(text):
     if code.isascii():  # else Unicode `\w` may part from `re`'s, but non-ASCII is a sign
         assert version_signs == python_3_11
     polars_signs = import_scanner.syntax_signs(blanked)[0]
-    assert (polars_signs or import_scanner._unbalanced(code)) == (
-        python_3_11 or import_scanner._shows_syntax_error(code)
-    )
+    assert polars_signs == (python_3_11 or import_scanner._shows_syntax_error(code))

@@ -23,6 +23,7 @@ sure, and then the caller parses. Over UTF-8 bytes:
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import re
 
@@ -89,7 +90,7 @@ _NOT_PYTHON_3_11_POLARS = "|".join(
         _WORD_START + r"type[ \t]+\w+[ \t]*(?:=(?:$|[^=])|\[[^\]\n]*\][ \t]*=)",
     )
 )
-# `_shows_syntax_error`'s signs, but for brackets (`_unbalanced`) and indents (literal
+# `_shows_syntax_error`'s signs, but for brackets and indents (counts and literal
 # searches), in one pattern with `_NOT_PYTHON_3_11_POLARS`. `_shows_syntax_error`
 # compares counts over the checked bytes alone: there, a backslash must come right before
 # a newline and a `!` right before a `=`, so here the next checked byte after each decides.
@@ -139,22 +140,33 @@ def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]
         texts = pl.Series(sources, dtype=pl.Binary).cast(pl.String)
     except pl.exceptions.ComputeError:  # not UTF-8: Polars strings hold nothing else
         return _scan_utf8_apart(sources)
-    text, code = pl.col("text"), pl.col("code")
-    blanked = text.str.replace_all(_STRINGS_AND_COMMENTS_POLARS, _BLANK.decode())
-    found = (
-        texts.to_frame("text")
-        .with_columns_seq(blanked.alias("code"))
-        .select_seq(
-            code.cast(pl.Binary),
-            syntax_signs(code).alias("signs"),
-            code.str.count_matches("import").alias("spellings"),  # to stop after the last
-            text.str.contains("import_module|__import__").alias("calls"),  # also in f-strings
-        )
-    )
+    blank, read = _polars_expressions()
+    found = texts.to_frame("text").with_columns_seq(blank).select_seq(*read)
     return [
-        None if signs or _unbalanced(blanked) else _read_imports(source, blanked, *counted)
-        for source, (blanked, signs, *counted) in zip(sources, found.rows(), strict=True)
+        None if signs else _read_imports(source, blanked, spellings, calls)
+        for source, blanked, signs, spellings, calls in zip(
+            sources, *(column.to_list() for column in found), strict=True
+        )
     ]
+
+
+@functools.cache
+def _polars_expressions():
+    """What `scan_many` asks Polars, built once: the code with strings and comments
+    blanked, then from it and the text: the code's bytes, whether it shows syntax signs,
+    how many times "import" is spelt (to stop reading after the last), and whether the
+    text names import_module or __import__ (in code or an f-string)."""
+    import polars as pl
+
+    text, code = pl.col("text"), pl.col("code")
+    blank = text.str.replace_all(_STRINGS_AND_COMMENTS_POLARS, _BLANK.decode()).alias("code")
+    read = (
+        code.cast(pl.Binary),
+        syntax_signs(code).alias("signs"),
+        code.str.count_matches("import").alias("spellings"),
+        text.str.contains("import_module|__import__").alias("calls"),
+    )
+    return blank, read
 
 
 def _scan_utf8_apart(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
@@ -178,10 +190,15 @@ def _is_utf8(source: bytes) -> bool:
 
 def syntax_signs(code):
     """Whether code (a Polars string series or expression, strings and comments blanked)
-    shows a sign `_shows_syntax_error` or `_NOT_PYTHON_3_11` sees, but for unbalanced
-    brackets (`_unbalanced`: counting is quicker in Python)."""
+    shows a sign `_shows_syntax_error` or `_NOT_PYTHON_3_11` sees."""
+    count = code.str.count_matches
+    unbalanced = (
+        (count(r"\(") != count(r"\)"))
+        | (count(r"\[") != count(r"\]"))
+        | (count(r"\{") != count(r"\}"))
+    )
     mixed_indents = code.str.contains("\n\t", literal=True) & code.str.contains("\n ", literal=True)
-    return code.str.contains(_SYNTAX_SIGNS_POLARS) | mixed_indents
+    return code.str.contains(_SYNTAX_SIGNS_POLARS) | unbalanced | mixed_indents
 
 
 def _read_imports(
@@ -193,9 +210,12 @@ def _read_imports(
     modules: set[str] = set()
     relative: set[str] = set()
     importlib_froms = 0  # `from importlib import ...` statements
+    known_lines = _KNOWN_LINES
     position = code.find(b"import") if spellings else -1
     while position >= 0:
-        line_start = code.rfind(b"\n", 0, position) + 1
+        line_start = position if position == 0 or code[position - 1] == 10 else None
+        if line_start is None:
+            line_start = code.rfind(b"\n", 0, position) + 1
         line_end = code.find(b"\n", position)
         if line_end < 0:
             line_end = len(code)
@@ -203,18 +223,19 @@ def _read_imports(
         line = None
         if not continued and line_end - line_start <= _LONGEST_KNOWN_LINE:
             line = code[line_start:line_end]
-        read = _KNOWN_LINES.get(line) if line is not None else None
-        if read is None:
+            read = known_lines.get(line)
+        if line is None or read is None:
             read = _read_line(code, line_start, position, line_end, continued)
             if read is None:
                 return None
             if line is not None and read[4]:
-                if len(_KNOWN_LINES) > 100_000:
-                    _KNOWN_LINES.clear()
-                _KNOWN_LINES[line] = read
+                if len(known_lines) > 100_000:
+                    known_lines.clear()
+                known_lines[line] = read
         line_modules, line_relative, line_importlib_froms, line_spellings, _ = read
         modules.update(line_modules)
-        relative.update(line_relative)
+        if line_relative:
+            relative.update(line_relative)
         importlib_froms += line_importlib_froms
         spellings -= line_spellings
         position = code.find(b"import", line_end) if spellings else -1  # none past the last

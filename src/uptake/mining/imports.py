@@ -90,11 +90,25 @@ def extract_many(
         sources.items(), import_scanner.scan_many(list(sources.values())), strict=True
     ):
         results[position] = (
-            ExtractedImports(*found, "ast")
+            _scanned(found)
             if found is not None
             else _parsed_imports(source.decode("utf-8", "surrogatepass"))
         )
     return results
+
+
+_SCANNED: dict[tuple[frozenset[str], frozenset[str]], ExtractedImports] = {}
+
+
+def _scanned(found: tuple[frozenset[str], frozenset[str]]) -> ExtractedImports:
+    """The result of a file the scanner read: one shared (frozen) object for each set of
+    imports, as files in a history or a project import alike."""
+    extracted = _SCANNED.get(found)
+    if extracted is None:
+        if len(_SCANNED) > 10_000:
+            _SCANNED.clear()
+        extracted = _SCANNED[found] = ExtractedImports(*found, "ast")
+    return extracted
 
 
 def _reads_as_itself(content: bytes) -> bool:
