@@ -138,7 +138,8 @@ def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]
 
     try:
         texts = pl.Series(sources, dtype=pl.Binary).cast(pl.String)
-    except pl.exceptions.ComputeError:  # not UTF-8: Polars strings hold nothing else
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
+        # Not UTF-8 (a lone surrogate): Polars strings hold nothing else.
         return _scan_utf8_apart(sources)
     blank, read = _polars_expressions()
     found = texts.to_frame("text").with_columns_seq(blank).select_seq(*read)
@@ -229,7 +230,7 @@ def _read_imports(
             if read is None:
                 return None
             if line is not None and read[4]:
-                if len(known_lines) > 100_000:
+                if len(known_lines) > 20_000:
                     known_lines.clear()
                 known_lines[line] = read
         line_modules, line_relative, line_importlib_froms, line_spellings, _ = read
