@@ -221,11 +221,11 @@ def _read_imports(
         if line_end < 0:
             line_end = len(code)
         continued = line_start >= 2 and code[line_start - 2] == 92  # after a backslash
-        line = None
+        line = read = None
         if not continued and line_end - line_start <= _LONGEST_KNOWN_LINE:
             line = code[line_start:line_end]
             read = known_lines.get(line)
-        if line is None or read is None:
+        if read is None:
             read = _read_line(code, line_start, position, line_end, continued)
             if read is None:
                 return None
@@ -437,7 +437,9 @@ def _dynamic_imports(source: bytes, code: bytes, importlib_froms: int) -> list[s
     )
     callee_pattern = re.compile(rb"(?:%s)(?![\w\x80-\xff])" % callees)
     blanked = _Blanked(source, code)
-    if any(source.count(name) > code.count(name) for name in names):  # in a string
+    # Only a name spelt more often in the source than in its code (so in a string or a
+    # comment) can be in an f-string.
+    if any(source.count(name) > code.count(name) for name in names):
         for fstring in _FSTRING_PREFIX.finditer(code):
             if callee_pattern.search(blanked.at(fstring.end() - 1)):
                 return None  # a call inside an f-string's braces, perhaps
