@@ -191,14 +191,59 @@ def test_shallow_and_partial_clones_and_an_empty_repository(warehouse, history_r
     assert reject[0] == "o/missing" and "not a git repository" in reject[1]
 
 
-def test_one_log_pass_lists_the_same_files_as_ls_tree_per_commit(history_repo):
+def test_one_diff_tree_walk_lists_the_same_files_as_ls_tree_per_commit(history_repo):
     from uptake.mining.git_plumbing import GitRepository, month_end_commits
 
     git = GitRepository(history_repo)
-    commits = {
-        c.sha for c in month_end_commits(git.first_parent_history(), date(2020, 7, 1)).values()
+    commits = month_end_commits(git.first_parent_history(), date(2020, 7, 1)).values()
+
+    walked = git.python_files_at(commits)
+
+    def listing(files):
+        return sorted((file.path, file.blob_sha) for file in files)
+
+    assert {sha: listing(files) for sha, files in walked.items()} == {
+        commit.sha: listing(git.python_files(commit.sha)) for commit in commits
     }
+    assert len(walked) > 2
 
-    replayed = git.python_files_at(commits)
 
-    assert replayed == {commit: git.python_files(commit) for commit in commits}
+def test_paths_with_newlines_and_empty_months_between_walked_trees(tmp_path):
+    """diff-tree ends each walk step's header with a newline, not a NUL: a path holding a
+    newline or starting with a colon must not be taken for one, and an unchanged month
+    gives an empty step that must still count as one."""
+    from uptake.mining.git_plumbing import GitRepository, month_end_commits
+
+    repo = RepoBuilder(tmp_path / "odd")
+    repo.commit(
+        "2021-01-10T10:00:00Z", {"we\nird.py": "import torch\n", "./:colon.py": "import os\n"}
+    )  # "./": a pathspec starting with a colon would be magic to `git add`
+    repo.commit("2021-03-10T10:00:00Z", {"other.txt": "not mined\n"})  # no mined change
+    repo.commit("2021-04-10T10:00:00Z", {"we\nird.py": None, "b\n:100644.py": "import jax\n"})
+    git = GitRepository(repo.path)
+    commits = month_end_commits(git.first_parent_history(), date(2021, 5, 1)).values()
+
+    walked = git.python_files_at(commits)
+
+    assert [sorted(f.path for f in files) for files in walked.values()] == [
+        [":colon.py", "we\nird.py"],
+        [":colon.py", "we\nird.py"],
+        [":colon.py", "b\n:100644.py"],
+    ]
+
+
+def test_a_sha256_repository_is_mined(warehouse, tmp_path):
+    path = tmp_path / "sha256"
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", str(path)], check=True)
+    repo = RepoBuilder(path)  # `git init` again keeps the object format
+    repo.commit("2021-01-10T10:00:00Z", {"a.py": "import torch\n"})
+    repo.commit("2021-02-10T10:00:00Z", {"b.py": "import tensorflow\n"})
+
+    summary = mine_repositories(warehouse, [("o/sha256", path)], until=date(2021, 3, 1), workers=1)
+
+    assert summary["months"] == 2 and summary["rejected"] == 0
+    assert warehouse.con.execute(
+        "select month, list_sort(list(r)) from raw.repo_snapshot_blobs "
+        "join raw.blob_imports using (blob_sha), unnest(import_roots) as t(r) "
+        "group by month order by month"
+    ).fetchall() == [(date(2021, 1, 1), ["torch"]), (date(2021, 2, 1), ["tensorflow", "torch"])]

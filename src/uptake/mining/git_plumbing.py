@@ -1,7 +1,8 @@
 """Reading a local git repository with plumbing only: no checkout, no process per blob.
 
-`rev-list` once for the first-parent history, `ls-tree` once per distinct month-end
-commit, and one long-lived `cat-file --batch` that streams every blob that needs parsing.
+`rev-list` once for the first-parent history (each commit with its tree), one
+`diff-tree --stdin` walking from each month-end tree to the next, and one long-lived
+`cat-file --batch` that streams every blob that needs parsing.
 """
 
 from __future__ import annotations
@@ -11,22 +12,29 @@ import subprocess
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from uptake.errors import SourceError
 
 MINED_SUFFIXES = (".py", ".ipynb")
+_MINED_SUFFIXES_BYTES = tuple(suffix.encode() for suffix in MINED_SUFFIXES)
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 _READ_BUFFER_BYTES = 1 << 18  # fewer reads for the many small objects of `cat-file`
 _PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default: allowed without privileges
+_EPOCH = datetime(1970, 1, 1)  # commit times are read as naive UTC
+_EMPTY_TREES = {  # by the length of an object id: SHA-1 or SHA-256 repositories
+    40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+}
 
 
 @dataclass(frozen=True)
 class Commit:
     sha: str
     committed_at: datetime  # UTC
+    tree: str = ""  # the commit's tree, where the reader knows it
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,13 @@ class GitRepository:
         if not (self.path / ".git").exists() and not (self.path / "HEAD").exists():
             raise SourceError(f"{self.path} is not a git repository")
 
-    def _git(self, *args: str) -> bytes:
+    def _git(self, *args: str, stdin: bytes | None = None) -> bytes:
         try:
             result = subprocess.run(
-                ["git", "-C", str(self.path), *args], capture_output=True, check=False
+                ["git", "-C", str(self.path), *args],
+                input=stdin,
+                capture_output=True,
+                check=False,
             )
         except OSError as exc:
             raise SourceError(f"cannot run git in {self.path}: {exc}") from None
@@ -61,19 +72,25 @@ class GitRepository:
     def first_parent_history(self) -> list[Commit]:
         """HEAD and its first parents, newest first; empty for a repository with no commits."""
         try:
-            self._git("rev-parse", "--verify", "--quiet", "HEAD")
+            output = self._git(
+                "rev-list", "--first-parent", "--format=%H %T %ct", "--no-commit-header", "HEAD"
+            )
         except SourceError:
+            if self._has_commits():
+                raise
             return []
-        output = self._git(
-            "rev-list", "--first-parent", "--format=%H %ct", "--no-commit-header", "HEAD"
-        )
         commits = []
         for line in output.decode().splitlines():
-            sha, _, seconds = line.partition(" ")
-            commits.append(
-                Commit(sha, datetime.fromtimestamp(int(seconds), UTC).replace(tzinfo=None))
-            )
+            sha, tree, seconds = line.split(" ")
+            commits.append(Commit(sha, _EPOCH + timedelta(seconds=int(seconds)), tree))
         return commits
+
+    def _has_commits(self) -> bool:
+        try:
+            self._git("rev-parse", "--verify", "--quiet", "HEAD")
+        except SourceError:
+            return False
+        return True
 
     def python_files(self, commit: str) -> list[TreeFile]:
         """The .py and .ipynb blobs in a commit's tree; symlinks and submodules are not files."""
@@ -91,60 +108,46 @@ class GitRepository:
                 files.append(TreeFile(path, sha, int(size) if size.strip().isdigit() else -1))
         return files
 
-    def python_files_at(self, commits: Iterable[str]) -> dict[str, list[TreeFile]]:
-        """`python_files` for many first-parent commits from ONE `git log --raw` pass."""
-        return self.first_parent_log().python_files_at(commits)
-
-    def first_parent_log(self) -> FirstParentLog:
-        """HEAD's first-parent history with each commit's changes, from one `git log --raw`
-        (merges against their first parent); empty for a repository with no commits."""
-        try:
-            self._git("rev-parse", "--verify", "--quiet", "HEAD")
-        except SourceError:
-            return FirstParentLog(self, [], [])
+    def python_files_at(self, commits: Iterable[Commit]) -> dict[str, list[TreeFile]]:
+        """`python_files` of many commits from ONE `git diff-tree --stdin` that walks from
+        each commit's tree to the next (oldest first): the cost follows what changed
+        between them, not files times commits. Sizes are not looked up (-1): `read_blobs`
+        learns each from git as it reads it."""
+        ordered = sorted({c.sha: c for c in commits}.values(), key=lambda c: c.committed_at)
+        if not ordered:
+            return {}
+        if any(not commit.tree for commit in ordered):
+            raise ValueError("python_files_at needs each commit's tree (first_parent_history)")
+        trees = [_EMPTY_TREES[len(ordered[0].tree)], *(commit.tree for commit in ordered)]
+        requests = "".join(f"{old} {new}\n" for old, new in zip(trees, trees[1:], strict=False))
         output = self._git(
-            "log",
-            "--first-parent",
-            "-m",
-            "--root",
+            "diff-tree",
+            "--stdin",
+            "-r",
+            "-z",
             "--raw",
             "--no-renames",
-            "-z",
             "--no-abbrev",
-            "--format=%x01%H %ct",
-            "--reverse",
-            "HEAD",
+            stdin=requests.encode(),
         )
-        commits, changes = [], []
-        for chunk in output.split(b"\x01")[1:]:
-            header, _, raw = chunk.partition(b"\0")
-            sha, _, seconds = header.decode().partition(" ")
-            commits.append(
-                Commit(sha, datetime.fromtimestamp(int(seconds), UTC).replace(tzinfo=None))
-            )
-            changes.append(raw)
-        return FirstParentLog(self, commits, changes)
+        diffs = _diffs(output)
+        if len(diffs) != len(ordered):
+            raise SourceError(f"git diff-tree gave {len(diffs)} diffs for {len(ordered)} trees")
+        tree: dict[str, TreeFile] = {}  # path -> file, for the mined files of the current tree
+        snapshots: dict[str, list[TreeFile]] = {}
+        for commit, changes in zip(ordered, diffs, strict=True):
+            _apply_changes(changes, tree)
+            snapshots[commit.sha] = list(tree.values())
+        return snapshots
 
-    def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
-        """Size of each blob, from one `cat-file --batch-check`."""
-        shas = list(shas)
-        if not shas:
-            return {}
-        result = subprocess.run(
-            ["git", "-C", str(self.path), "cat-file", "--batch-check"],
-            input="\n".join(shas).encode() + b"\n",
-            capture_output=True,
-            check=False,
-        )
-        sizes = {}
-        for line in result.stdout.decode().splitlines():
-            fields = line.split()
-            if len(fields) == 3 and fields[1] == "blob":
-                sizes[fields[0]] = int(fields[2])
-        return sizes
+    def read_blobs(
+        self, shas: Iterable[str], *, max_bytes: int | None = None
+    ) -> Iterator[tuple[str, int, bytes | None]]:
+        """(sha, size, content) for each sha, in order, through one `cat-file --batch`.
 
-    def read_blobs(self, shas: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
-        """(sha, content) for each sha, in order, through one `cat-file --batch`; None if missing."""
+        A blob the clone lacks comes as size -1 and no content; one over `max_bytes` as
+        its size and no content (git sends it anyway: it is read past in pieces).
+        """
         process = subprocess.Popen(
             ["git", "-C", str(self.path), "cat-file", "--batch"],
             stdin=subprocess.PIPE,
@@ -157,73 +160,60 @@ class GitRepository:
         # Feed requests from a thread so neither pipe fills while the other waits.
         writer = threading.Thread(target=_write_requests, args=(process.stdin, shas), daemon=True)
         writer.start()
+        stdout = process.stdout
         try:
             for sha in shas:
-                header = process.stdout.readline()
+                header = stdout.readline()
                 if not header:
                     raise SourceError(f"git cat-file stopped early in {self.path}")
                 fields = header.split()
                 if len(fields) < 3 or fields[1] == b"missing":
-                    yield sha, None
+                    yield sha, -1, None
                     continue
                 size = int(fields[2])
-                content = process.stdout.read(size)
-                process.stdout.read(1)  # the newline after each object
-                yield sha, content
+                if max_bytes is not None and size > max_bytes:
+                    _read_past(stdout, size + 1)
+                    yield sha, size, None
+                    continue
+                content = stdout.read(size)
+                stdout.read(1)  # the newline after each object
+                yield sha, size, content
         finally:
             writer.join(timeout=5)
-            process.stdout.close()
+            stdout.close()
             process.kill()
             process.wait()
 
 
-class FirstParentLog:
-    """A first-parent history, oldest first, with the raw changes of each commit."""
+def _diffs(output: bytes) -> list[list[tuple[bytes, bytes]]]:
+    """`diff-tree --stdin -z --raw` output as each requested diff's (metadata, path) pairs.
 
-    def __init__(self, git: GitRepository, oldest_first: list[Commit], changes: list[bytes]):
-        self.git = git
-        self.oldest_first = oldest_first
-        self.changes = changes
+    Each diff starts with an "old-tree new-tree" line ended by a newline, not a NUL, so
+    it comes glued to the field after it; a path (which may hold a newline) never does.
+    """
+    diffs: list[list[tuple[bytes, bytes]]] = []
+    fields = iter(output.split(b"\0"))
+    for field in fields:
+        while field and not field.startswith(b":"):
+            _, _, field = field.partition(b"\n")
+            diffs.append([])
+        if field:
+            diffs[-1].append((field, next(fields, b"")))
+    return diffs
 
-    @property
-    def commits(self) -> list[Commit]:
-        """Newest first, like `GitRepository.first_parent_history`."""
-        return self.oldest_first[::-1]
 
-    def python_files_at(self, commits: Iterable[str]) -> dict[str, list[TreeFile]]:
-        """The .py and .ipynb blobs of these commits' trees, replaying the changes up to
-        each: the cost follows the changes, not files times months."""
-        wanted = set(commits)
-        if not wanted:
-            return {}
-        tree: dict[str, tuple[str, str]] = {}
-        snapshots: dict[str, list[tuple[str, str]]] = {}
-        for commit, changes in zip(self.oldest_first, self.changes, strict=True):
-            fields = changes.lstrip(b"\n").split(b"\0")
-            for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
-                if not meta.startswith(b":"):
-                    continue
-                _, new_mode, _, new_sha, status = meta[1:].decode().split()
-                path = raw_path.decode(errors="surrogateescape")
-                if status == "D":
-                    tree.pop(path, None)
-                else:
-                    tree[path] = (new_mode, new_sha)
-            if commit.sha in wanted:
-                snapshots[commit.sha] = sorted(
-                    (path, blob)
-                    for path, (mode, blob) in tree.items()
-                    if mode.startswith("100") and path.endswith(MINED_SUFFIXES)
-                )
-        sizes = self.git.blob_sizes({blob for files in snapshots.values() for _, blob in files})
-        made: dict[tuple[str, str], TreeFile] = {}  # one object for a file in many months
-        return {
-            commit: [
-                made.get(file) or made.setdefault(file, TreeFile(*file, sizes.get(file[1], -1)))
-                for file in files
-            ]
-            for commit, files in snapshots.items()
-        }
+def _apply_changes(changes: list[tuple[bytes, bytes]], tree: dict[str, TreeFile]) -> None:
+    """Apply one diff to `tree`, keeping only regular files with a mined suffix: a symlink,
+    a submodule, or a file whose mode turns into one, leaves the tree."""
+    for meta, raw_path in changes:
+        if not raw_path.endswith(_MINED_SUFFIXES_BYTES):
+            continue
+        _, new_mode, _, new_sha, status = meta[1:].split(b" ")
+        path = raw_path.decode(errors="surrogateescape")
+        if status == b"D" or not new_mode.startswith(b"100"):
+            tree.pop(path, None)
+        else:
+            tree[path] = TreeFile(path, new_sha.decode(), -1)
 
 
 def _widen_pipe(stream) -> None:
@@ -233,6 +223,14 @@ def _widen_pipe(stream) -> None:
         import fcntl
 
         fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+def _read_past(stream, size: int) -> None:
+    while size > 0:
+        piece = stream.read(min(size, _READ_BUFFER_BYTES))
+        if not piece:
+            return
+        size -= len(piece)
 
 
 def _write_requests(stdin, shas: list[str]) -> None:

@@ -1,18 +1,22 @@
 """Mining local repositories: which modules each month-end snapshot imports.
 
 Two phases per repository, both safe to run in worker processes: *plan* (one rev-list,
-one ls-tree per distinct month-end commit) and *parse* (stream the blobs not yet in the
-warehouse's cache through one cat-file and extract their imports). The warehouse is
+one diff-tree walking from each month-end tree to the next) and *parse* (stream the
+blobs not yet in the warehouse's cache through one cat-file a worker and extract their
+imports; an oversized blob is known by the size git announces, and read past). The warehouse is
 written by the calling process only: parsed blobs as they arrive (so a killed run never
 parses them again), then each repository's months in one journaled load.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,24 +60,26 @@ class RepositoryPlan:
 def plan_repository(
     repo: str, path: str, until: date, already_mined: dict[date, str]
 ) -> RepositoryPlan:
-    log = GitRepository(path).first_parent_log()
-    months = month_end_commits(log.commits, until)
+    git = GitRepository(path)
+    months = month_end_commits(git.first_parent_history(), until)
     todo = {
         month: commit for month, commit in months.items() if already_mined.get(month) != commit.sha
     }
-    trees = log.python_files_at(commit.sha for commit in todo.values())
+    trees = git.python_files_at(todo.values())
     return RepositoryPlan(repo=repo, path=path, months=todo, trees=trees)
 
 
 def parse_blobs(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
     """Extract the imports of each blob, reading all of them through one cat-file."""
-    results = [_oversized(f) for f in files if f.size > MAX_BLOB_BYTES]
-    to_read = [f for f in files if f.size <= MAX_BLOB_BYTES]
-    by_sha = {f.blob_sha: f for f in to_read}
+    results = []
+    by_sha = {f.blob_sha: f for f in files}
     batch: list[tuple[TreeFile, bytes]] = []
     batch_bytes = 0
-    for sha, content in GitRepository(path).read_blobs(by_sha):
+    for sha, size, content in GitRepository(path).read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES):
         file = by_sha[sha]
+        if content is None and size >= 0:
+            results.append(_oversized(file, size))
+            continue
         if content is None or content.startswith(LFS_POINTER_PREFIX):
             results.append(blob_imports(file, content))
             continue
@@ -100,7 +106,7 @@ def blob_imports(file: TreeFile, content: bytes | None) -> store.BlobImports:
     if content is None:
         return _skipped(file, "blob not in the clone (shallow or partial clone)")
     if content.startswith(LFS_POINTER_PREFIX):
-        return _skipped(file, "git-lfs pointer, not the file")
+        return _skipped(file, "git-lfs pointer, not the file", len(content))
     return _blob_row(file, content, extract_imports(content, file.path, max_bytes=MAX_BLOB_BYTES))
 
 
@@ -116,12 +122,14 @@ def _blob_row(file: TreeFile, content: bytes, extracted: ExtractedImports) -> st
     )
 
 
-def _skipped(file: TreeFile, reason: str) -> store.BlobImports:
-    return store.BlobImports(file.blob_sha, (), (), (), "skipped", reason, file.size)
+def _skipped(file: TreeFile, reason: str, size: int | None = None) -> store.BlobImports:
+    size_bytes = file.size if size is None else size
+    return store.BlobImports(file.blob_sha, (), (), (), "skipped", reason, size_bytes)
 
 
-def _oversized(file: TreeFile) -> store.BlobImports:
-    return _skipped(file, f"over size limit ({file.size} bytes)")
+def _oversized(file: TreeFile, size: int | None = None) -> store.BlobImports:
+    size = file.size if size is None else size
+    return _skipped(file, f"over size limit ({size} bytes)", size)
 
 
 def month_snapshots(
@@ -186,8 +194,8 @@ def mine_repositories(
     repositories = [(name, str(path)) for name, path in repositories]
     totals: Counter = Counter()
     rejects: list[tuple[str, str]] = []
-    pool: Executor = ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor()
-    with pool:
+    pool = _worker_pool(workers)
+    with pool if isinstance(pool, _InlineExecutor) else contextlib.nullcontext():
         planned = _plan_or_error(warehouse, *repositories[0], until) if repositories else None
         for index, (name, _) in enumerate(repositories):
             load = Load(source=SOURCE, parameters={"repo": name, "until": until.isoformat()})
@@ -218,6 +226,41 @@ def mine_repositories(
                 else f"rejected: {load.rejects[0][1]}",
             )
     return {**totals, "rejects": rejects}
+
+
+def _worker_pool(workers: int) -> Executor:
+    """Processes that parse blobs, started at the first call and kept for later ones (the
+    next repositories, a re-run): starting and warming one costs more than most parses.
+
+    They come from the forkserver, which imports this module once: a plain fork would
+    copy the thread pools of Polars (extraction) and DuckDB mid-flight, and Polars
+    deadlocks in such a child once its parent has used it.
+    """
+    if workers <= 1:
+        return _InlineExecutor()
+    pool = _POOLS.get(workers)
+    if pool is not None:
+        try:
+            pool.submit(int)
+        except (BrokenProcessPool, RuntimeError):  # a worker died, or shut down at exit
+            pool = None
+    if pool is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", __name__, "polars"])  # once, as it starts
+        pool = _POOLS[workers] = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_warm_up
+        )
+        for _ in range(workers):
+            pool.submit(int)  # a process is started per task while none is idle
+    return pool
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _warm_up() -> None:
+    """Pay extraction's first-call costs (Polars' regular expressions) before any blob."""
+    extract_many([(b"import os\nname = 'x'  # warm\n", "warm_up.py")])
 
 
 def parse_chunks(files: list[TreeFile], workers: int) -> list[list[TreeFile]]:
