@@ -23,6 +23,9 @@ _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 _READ_BUFFER_BYTES = 1 << 18  # fewer reads for the many small objects of `cat-file`
 _PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default: allowed without privileges
+# A clone's own config may name a command for git to run: diff-tree, say, runs
+# core.fsmonitor's. Plumbing reads objects only, so that one is switched off.
+_GIT = ("git", "-c", "core.fsmonitor=false")
 _EPOCH = datetime(1970, 1, 1)  # commit times are read as naive UTC
 _EMPTY_TREES = {  # by the length of an object id: SHA-1 or SHA-256 repositories
     40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
@@ -55,7 +58,7 @@ class GitRepository:
     def _git(self, *args: str, stdin: bytes | None = None) -> bytes:
         try:
             result = subprocess.run(
-                ["git", "-C", str(self.path), *args],
+                [*_GIT, "-C", str(self.path), *args],
                 input=stdin,
                 capture_output=True,
                 check=False,
@@ -149,7 +152,7 @@ class GitRepository:
         its size and no content (git sends it anyway: it is read past in pieces).
         """
         process = subprocess.Popen(
-            ["git", "-C", str(self.path), "cat-file", "--batch"],
+            [*_GIT, "-C", str(self.path), "cat-file", "--batch"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
