@@ -111,15 +111,22 @@ def blob_imports(file: TreeFile, content: bytes | None) -> store.BlobImports:
 
 
 def _blob_row(file: TreeFile, content: bytes, extracted: ExtractedImports) -> store.BlobImports:
-    return store.BlobImports(
-        blob_sha=file.blob_sha,
-        import_roots=tuple(sorted(extracted.roots)),
-        modules=tuple(sorted(extracted.modules)),
-        relative_imports=tuple(sorted(extracted.relative)),
-        method=extracted.method,
-        reason=extracted.reason,
-        size_bytes=len(content),
-    )
+    columns = _ROW_COLUMNS.get(extracted)
+    if columns is None:
+        if len(_ROW_COLUMNS) > 10_000:
+            _ROW_COLUMNS.clear()
+        columns = _ROW_COLUMNS[extracted] = (
+            tuple(sorted(extracted.roots)),
+            tuple(sorted(extracted.modules)),
+            tuple(sorted(extracted.relative)),
+            extracted.method,
+            extracted.reason,
+        )
+    return store.BlobImports(file.blob_sha, *columns, len(content))
+
+
+# The sorted columns of each extraction result: most blobs import what others import.
+_ROW_COLUMNS: dict[ExtractedImports, tuple] = {}
 
 
 def _skipped(file: TreeFile, reason: str, size: int | None = None) -> store.BlobImports:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -169,15 +170,19 @@ def month_tables(snapshots: list[MonthSnapshot]) -> tuple[pa.Table, pa.Table]:
             "skipped_files": pa.array([s.skipped_files for s in snapshots], pa.int32()),
         }
     )
-    blob_rows = [
-        (s.repo, s.month, sha, n) for s in snapshots for sha, n in sorted(s.blob_files.items())
-    ]
+    repos, months_of_blobs, shas, files = [], [], [], []
+    for snapshot in snapshots:  # column by column: a row per month and blob adds up
+        blob_files = sorted(snapshot.blob_files.items())
+        repos += [snapshot.repo] * len(blob_files)
+        months_of_blobs += [snapshot.month] * len(blob_files)
+        shas += map(operator.itemgetter(0), blob_files)
+        files += map(operator.itemgetter(1), blob_files)
     blobs = pa.table(
         {
-            "repo": [r[0] for r in blob_rows],
-            "month": pa.array([r[1] for r in blob_rows], pa.date32()),
-            "blob_sha": [r[2] for r in blob_rows],
-            "files": pa.array([r[3] for r in blob_rows], pa.int32()),
+            "repo": repos,
+            "month": pa.array(months_of_blobs, pa.date32()),
+            "blob_sha": shas,
+            "files": pa.array(files, pa.int32()),
         },
         schema=_SNAPSHOT_BLOB_SCHEMA,
     )
