@@ -271,13 +271,14 @@ def _warm_up() -> None:
 
 
 def parse_chunks(files: list[TreeFile], workers: int) -> list[list[TreeFile]]:
-    """`files` in order, in chunks of at most PARSE_CHUNK, and at least one a worker when
-    each gets enough files to be worth a `cat-file` of its own."""
+    """`files` dealt out in turn into chunks of at most PARSE_CHUNK, at least one a worker
+    when each gets enough files to be worth a `cat-file` of its own. Dealt, not cut: a
+    history's old files (Python 2, say, which only `ast` can rule on) and new ones cost
+    differently, and each chunk gets its share of both."""
     if not files:
         return []
     count = max(-(-len(files) // PARSE_CHUNK), min(workers, len(files) // 100), 1)
-    size = -(-len(files) // count)
-    return [files[i : i + size] for i in range(0, len(files), size)]
+    return [files[start::count] for start in range(count)]
 
 
 def _plan_or_error(
