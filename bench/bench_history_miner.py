@@ -123,7 +123,7 @@ def cat_file_floor(path: Path, until: date) -> tuple[float, int]:
 
 
 def plan_only(path: Path, until: date) -> float:
-    """uptake's first step alone: which blobs each month-end holds (git log, sizes)."""
+    """uptake's first step alone: which blobs each month-end holds (rev-list, diff-tree)."""
     started = time.perf_counter()
     plan_repository("bench", str(path), until, {})
     return time.perf_counter() - started
@@ -184,7 +184,7 @@ def main() -> None:
             f"{first_call_s / mine_s:>9.2f}x"
         )
         print(
-            f"{'  its planning alone (git log, blob sizes)':<44} {plan_s:>8.2f} {plan_s / mine_s:>9.2f}x"
+            f"{'  its planning alone (rev-list, diff-tree walk)':<44} {plan_s:>8.2f} {plan_s / mine_s:>9.2f}x"
         )
         print(
             f"  uptake takes {mine_s / floor_s:.1f}x the floor (medians of {args.repeats}; "
