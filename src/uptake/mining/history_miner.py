@@ -3,9 +3,10 @@
 Two phases per repository, both safe to run in worker processes: *plan* (one rev-list,
 one diff-tree walking from each month-end tree to the next) and *parse* (stream the
 blobs not yet in the warehouse's cache through one cat-file a worker and extract their
-imports; an oversized blob is known by the size git announces, and read past). The warehouse is
-written by the calling process only: parsed blobs as they arrive (so a killed run never
-parses them again), then each repository's months in one journaled load.
+imports; an oversized blob is known by the size git announces, and read past). The
+warehouse is written by the calling process only: parsed blobs as they arrive (so a
+killed run never parses them again), then each repository's months in one journaled
+load.
 """
 
 from __future__ import annotations
