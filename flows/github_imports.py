@@ -4,19 +4,18 @@ BigQuery's github_repos.
 `local`: one task per repository (per batch of up to ten when there are many) clones it
 if given a URL, plans its months, parses its new blobs and sends back Arrow tables; this
 flow's process is the warehouse's only writer, one transaction per repository as results
-arrive, with a bounded number of tasks in flight. Tasks run on threads (parsing in a local process pool), or on a
-Dask cluster when `dask_address` (or UPTAKE_DASK_ADDRESS) names its scheduler. `api`:
-month-end trees and only uncached blobs over the REST API, rate-limit aware. `bigquery`:
-one job over the github_repos snapshot, within a byte budget.
+arrive, with a bounded number of tasks in flight. Tasks run on threads (parsing in the
+worker processes of `history_miner.worker_pool`), or on a Dask cluster when
+`dask_address` (or UPTAKE_DASK_ADDRESS) names its scheduler. `api`: month-end trees and
+only uncached blobs over the REST API, rate-limit aware. `bigquery`: one job over the
+github_repos snapshot, within a byte budget.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 from collections import Counter
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
 
@@ -27,6 +26,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from uptake.errors import SourceError, UptakeError
 from uptake.flows_support import publish_load_summary, retry_if_transient
 from uptake.mining.git_plumbing import month_start
+from uptake.mining.history_miner import ParsePool, worker_pool
 from uptake.mining.mined_writer import repository_job, write_mined
 from uptake.mining.repositories import RepositoryRef, parse_repository, unique_names
 from uptake.mining.repository_miner import MinedRepository, mine_batch
@@ -76,7 +76,7 @@ def mine_local(
         else:
             slots = workers
             runner = stack.enter_context(ThreadPoolTaskRunner(IN_FLIGHT_PER_SLOT * slots))
-            parse_pool = stack.enter_context(_parse_pool(workers)) if workers > 1 else None
+            parse_pool = worker_pool(workers) if workers > 1 else None
         per_task = repositories_per_task or _batch_size(len(refs), slots)
         batches = [refs[i : i + per_task] for i in range(0, len(refs), per_task)]
         logger.info(
@@ -91,12 +91,6 @@ def _batch_size(repositories: int, slots: int) -> int:
     """One repository per task unless there are many: then enough per task that Prefect's
     per-task cost stays small, while every slot still gets TASKS_PER_SLOT tasks to balance."""
     return max(1, min(MAX_REPOSITORIES_PER_TASK, repositories // (slots * TASKS_PER_SLOT)))
-
-
-def _parse_pool(workers: int) -> ProcessPoolExecutor:
-    # Not forked from this process: a fork would inherit the pipes of git commands other
-    # tasks' threads have open, and those commands would then never see end of input.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _dask_runner(address: str) -> TaskRunner:
@@ -115,7 +109,7 @@ def _fan_out(
     batches: list[list[RepositoryRef]],
     until: date,
     clones_dir: str,
-    parse_pool: Executor | None,
+    parse_pool: ParsePool | None,
     window: int,
 ) -> dict:
     logger = get_run_logger()

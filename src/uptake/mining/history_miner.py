@@ -11,7 +11,6 @@ load.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 from collections import Counter
@@ -177,12 +176,6 @@ class _InlineExecutor:
             future.set_exception(exc)
         return future
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return None
-
 
 def mine_repositories(
     warehouse: Warehouse,
@@ -202,68 +195,75 @@ def mine_repositories(
     repositories = [(name, str(path)) for name, path in repositories]
     totals: Counter = Counter()
     rejects: list[tuple[str, str]] = []
-    pool = _worker_pool(workers)
-    with pool if isinstance(pool, _InlineExecutor) else contextlib.nullcontext():
-        planned = _plan_or_error(warehouse, *repositories[0], until) if repositories else None
-        for index, (name, _) in enumerate(repositories):
-            load = Load(source=SOURCE, parameters={"repo": name, "until": until.isoformat()})
-            plan = planned
-            parsing = _submit_missing(warehouse, pool, workers, plan, totals)
-            if index + 1 < len(repositories):  # planned here while the workers parse
-                planned = _plan_or_error(warehouse, *repositories[index + 1], until)
-            try:
-                if isinstance(plan, Exception):
-                    raise plan  # at this repository's turn, as if planned here
-                parsed = _collect_parsed(warehouse, plan, *parsing, report)
-                snapshots = month_snapshots(plan, parsed)
-            except SourceError as exc:
-                load.reject(name, str(exc))
-                snapshots = []
-            with warehouse.load(SOURCE, load.parameters, load):
-                load.rows_loaded = store.replace_months(
-                    warehouse.con, snapshots, "local", load.load_id
-                )
-            totals["repositories"] += 1
-            totals["months"] += len(snapshots)
-            totals["rejected"] += len(load.rejects)
-            rejects.extend(load.rejects)
-            report(
-                name,
-                f"{len(snapshots)} new months"
-                if not load.rejects
-                else f"rejected: {load.rejects[0][1]}",
-            )
+    pool = worker_pool(workers)
+    planned = _plan_or_error(warehouse, *repositories[0], until) if repositories else None
+    for index, (name, _) in enumerate(repositories):
+        load = Load(source=SOURCE, parameters={"repo": name, "until": until.isoformat()})
+        plan = planned
+        parsing = _submit_missing(warehouse, pool, plan, totals)
+        if index + 1 < len(repositories):  # planned here while the workers parse
+            planned = _plan_or_error(warehouse, *repositories[index + 1], until)
+        try:
+            if isinstance(plan, Exception):
+                raise plan  # at this repository's turn, as if planned here
+            parsed = _collect_parsed(warehouse, plan, *parsing, report)
+            snapshots = month_snapshots(plan, parsed)
+        except SourceError as exc:
+            load.reject(name, str(exc))
+            snapshots = []
+        with warehouse.load(SOURCE, load.parameters, load):
+            load.rows_loaded = store.replace_months(warehouse.con, snapshots, "local", load.load_id)
+        totals["repositories"] += 1
+        totals["months"] += len(snapshots)
+        totals["rejected"] += len(load.rejects)
+        rejects.extend(load.rejects)
+        report(
+            name,
+            f"{len(snapshots)} new months"
+            if not load.rejects
+            else f"rejected: {load.rejects[0][1]}",
+        )
     return {**totals, "rejects": rejects}
 
 
-def _worker_pool(workers: int) -> Executor:
-    """Processes that parse blobs, started at the first call and kept for later ones (the
-    next repositories, a re-run): starting and warming one costs more than most parses.
+@dataclass(frozen=True)
+class ParsePool:
+    """Processes that parse blobs, and how many: each repository's blobs are dealt out to
+    that many chunks."""
 
-    They come from the forkserver, which imports this module once: a plain fork would
-    copy the thread pools of Polars (extraction) and DuckDB mid-flight, and Polars
-    deadlocks in such a child once its parent has used it.
+    executor: Executor
+    workers: int
+
+
+def worker_pool(workers: int) -> ParsePool:
+    """`workers` processes that parse blobs, started at the first call and kept for later
+    ones (the next repositories, a re-run, the next flow run in a long-lived process):
+    starting and warming one costs more than most parses.
+
+    They come from the forkserver, which imports this module once. A plain fork would
+    copy the thread pools of Polars (extraction) and DuckDB mid-flight (Polars deadlocks
+    in such a child once its parent has used it), and the pipes of git commands that
+    other threads have open, which would then never see the end of their input.
     """
     if workers <= 1:
-        return _InlineExecutor()
+        return ParsePool(_InlineExecutor(), 1)
     pool = _POOLS.get(workers)
     if pool is not None:
         try:
-            pool.submit(int)
+            pool.executor.submit(int)
         except (BrokenProcessPool, RuntimeError):  # a worker died, or shut down at exit
             pool = None
     if pool is None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["__main__", __name__, "polars"])  # once, as it starts
-        pool = _POOLS[workers] = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_warm_up
-        )
+        executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up)
         for _ in range(workers):
-            pool.submit(int)  # a process is started per task while none is idle
+            executor.submit(int)  # a process is started per task while none is idle
+        pool = _POOLS[workers] = ParsePool(executor, workers)
     return pool
 
 
-_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS: dict[int, ParsePool] = {}
 
 
 def _warm_up() -> None:
@@ -291,7 +291,7 @@ def _plan_or_error(
         return exc
 
 
-def _submit_missing(warehouse, pool, workers: int, plan, totals) -> tuple | None:
+def _submit_missing(warehouse, pool: ParsePool, plan, totals) -> tuple | None:
     """Send the plan's blobs not cached yet to the workers: (cached, missing, futures)."""
     if isinstance(plan, Exception):
         return None
@@ -301,7 +301,8 @@ def _submit_missing(warehouse, pool, workers: int, plan, totals) -> tuple | None
     totals["blobs_cached"] += len(blobs) - len(missing)
     totals["blobs_parsed"] += len(missing)
     futures = [
-        pool.submit(parse_blobs, plan.path, chunk) for chunk in parse_chunks(missing, workers)
+        pool.executor.submit(parse_blobs, plan.path, chunk)
+        for chunk in parse_chunks(missing, pool.workers)
     ]
     return parsed, missing, futures
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,9 +21,10 @@ from uptake.errors import SourceError
 from uptake.mining import store
 from uptake.mining.git_plumbing import TreeFile
 from uptake.mining.history_miner import (
-    PARSE_CHUNK,
+    ParsePool,
     month_snapshots,
     parse_blobs,
+    parse_chunks,
     plan_repository,
 )
 from uptake.mining.repositories import RepositoryRef, clone_or_update
@@ -72,7 +72,7 @@ def mine_batch(
     jobs: list[RepositoryJob],
     until: date,
     clones_dir: str,
-    parse_pool: Executor | None = None,
+    parse_pool: ParsePool | None = None,
 ) -> list[MinedRepository]:
     """`mine_repository` for each job: many small repositories share one task's overhead.
 
@@ -105,7 +105,7 @@ def mine_repository(
     mined_months: dict[date, str],
     known_blobs: dict[str, str],
     clones_dir: str,
-    parse_pool: Executor | None = None,
+    parse_pool: ParsePool | None = None,
 ) -> MinedRepository:
     """Plan and parse `ref`'s months that ended by `until` and differ from `mined_months`.
 
@@ -148,11 +148,11 @@ def _local_clone(ref: RepositoryRef, clones_dir: str) -> Path:
     return path
 
 
-def _parse(path: str, files: list[TreeFile], pool: Executor | None) -> list[store.BlobImports]:
+def _parse(path: str, files: list[TreeFile], pool: ParsePool | None) -> list[store.BlobImports]:
     if not files:
         return []
     if pool is None:
         return parse_blobs(path, files)
-    chunks = [files[i : i + PARSE_CHUNK] for i in range(0, len(files), PARSE_CHUNK)]
-    futures = [pool.submit(parse_blobs, path, chunk) for chunk in chunks]
+    chunks = parse_chunks(files, pool.workers)
+    futures = [pool.executor.submit(parse_blobs, path, chunk) for chunk in chunks]
     return [blob for future in futures for blob in future.result()]
