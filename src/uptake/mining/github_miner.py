@@ -113,14 +113,7 @@ def mine_github_repositories(
                 rows = save_repository_metadata(warehouse.con, metadata, load.load_id)
                 rows += store.replace_months(warehouse.con, snapshots, "api", load.load_id)
                 load.rows_loaded = rows
-            totals["repositories"] += 1
-            totals["months"] += len(snapshots)
-            totals["rejected"] += len(load.rejects)
-            rejects.extend(load.rejects)
-            report(
-                name,
-                f"rejected: {rejects[-1][1]}" if load.rejects else f"{len(snapshots)} new months",
-            )
+            history_miner.tally_repository(name, load, snapshots, totals, rejects, report)
             if stopped is not None:
                 totals["not_attempted"] = len(names) - done
                 break

@@ -213,17 +213,26 @@ def mine_repositories(
             snapshots = []
         with warehouse.load(SOURCE, load.parameters, load):
             load.rows_loaded = store.replace_months(warehouse.con, snapshots, "local", load.load_id)
-        totals["repositories"] += 1
-        totals["months"] += len(snapshots)
-        totals["rejected"] += len(load.rejects)
-        rejects.extend(load.rejects)
-        report(
-            name,
-            f"{len(snapshots)} new months"
-            if not load.rejects
-            else f"rejected: {load.rejects[0][1]}",
-        )
+        tally_repository(name, load, snapshots, totals, rejects, report)
     return {**totals, "rejects": rejects}
+
+
+def tally_repository(
+    name: str,
+    load: Load,
+    snapshots: list[store.MonthSnapshot],
+    totals: Counter,
+    rejects: list[tuple[str, str]],
+    report: Callable[[str, str], None],
+) -> None:
+    """Count one mined repository into a run's summary and say how it went."""
+    totals["repositories"] += 1
+    totals["months"] += len(snapshots)
+    totals["rejected"] += len(load.rejects)
+    rejects.extend(load.rejects)
+    report(
+        name, f"rejected: {load.rejects[0][1]}" if load.rejects else f"{len(snapshots)} new months"
+    )
 
 
 @dataclass(frozen=True)
