@@ -232,7 +232,7 @@ def _parse_missing(
     try:
         for file in missing:
             if file.size > MAX_BLOB_BYTES:
-                batch.append(history_miner._oversized(file))
+                batch.append(history_miner.oversized(file, file.size))
                 totals["blobs_oversized"] += 1
             else:
                 batch.append(blob_imports(file, fetch_blob(session, repo, file.blob_sha)))

@@ -78,7 +78,7 @@ def parse_blobs(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
     for sha, size, content in GitRepository(path).read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES):
         file = by_sha[sha]
         if content is None and size >= 0:
-            results.append(_oversized(file, size))
+            results.append(oversized(file, size))
             continue
         if content is None or content.startswith(LFS_POINTER_PREFIX):
             results.append(blob_imports(file, content))
@@ -104,7 +104,7 @@ def _extracted_batch(batch: list[tuple[TreeFile, bytes]]) -> list[store.BlobImpo
 
 def blob_imports(file: TreeFile, content: bytes | None) -> store.BlobImports:
     if content is None:
-        return _skipped(file, "blob not in the clone (shallow or partial clone)")
+        return _skipped(file, "blob not in the clone (shallow or partial clone)", file.size)
     if content.startswith(LFS_POINTER_PREFIX):
         return _skipped(file, "git-lfs pointer, not the file", len(content))
     return _blob_row(file, content, extract_imports(content, file.path, max_bytes=MAX_BLOB_BYTES))
@@ -129,13 +129,12 @@ def _blob_row(file: TreeFile, content: bytes, extracted: ExtractedImports) -> st
 _ROW_COLUMNS: dict[ExtractedImports, tuple] = {}
 
 
-def _skipped(file: TreeFile, reason: str, size: int | None = None) -> store.BlobImports:
-    size_bytes = file.size if size is None else size
-    return store.BlobImports(file.blob_sha, (), (), (), "skipped", reason, size_bytes)
+def _skipped(file: TreeFile, reason: str, size: int) -> store.BlobImports:
+    return store.BlobImports(file.blob_sha, (), (), (), "skipped", reason, size)
 
 
-def _oversized(file: TreeFile, size: int | None = None) -> store.BlobImports:
-    size = file.size if size is None else size
+def oversized(file: TreeFile, size: int) -> store.BlobImports:
+    """The row of a blob over MAX_BLOB_BYTES, which is not read."""
     return _skipped(file, f"over size limit ({size} bytes)", size)
 
 
