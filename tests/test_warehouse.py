@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -153,3 +154,31 @@ def test_storage_version_stays_readable_by_older_duckdb(tmp_path):
     con.close()
 
     assert tags["storage_version"].startswith("v1.5")
+
+
+def test_snapshot_blobs_keep_their_rows_when_migration_0008_drops_the_index(tmp_path, monkeypatch):
+    """A warehouse mined before 0008 upgrades with every row kept, and the data test that
+    replaces the dropped primary key catches a duplicate."""
+    from uptake.errors import ModelError
+    from uptake.models import build_models
+    from uptake.warehouse import migrations
+
+    shipped = migrations.available_migrations()
+    rows = [("o/a", date(2021, 1, 1), "a" * 40, 2), ("o/a", date(2021, 2, 1), "b" * 40, 1)]
+    insert = "insert into raw.repo_snapshot_blobs values (?, ?, ?, ?)"
+    monkeypatch.setattr(migrations, "available_migrations", lambda: shipped[:7])
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        warehouse.con.executemany(insert, rows)
+        with pytest.raises(duckdb.ConstraintException):  # the key 0008 drops
+            warehouse.con.execute(insert, rows[0])
+    monkeypatch.undo()
+
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        applied = warehouse.con.execute("select max(version) from meta.schema_migrations")
+        assert applied.fetchone()[0] == 8
+        kept = warehouse.con.execute("select * from raw.repo_snapshot_blobs order by month")
+        assert kept.fetchall() == rows
+        build_models(warehouse.con)
+        warehouse.con.execute(insert, rows[0])
+        with pytest.raises(ModelError, match="stg_mining__snapshot_blobs_is_unique"):
+            build_models(warehouse.con)
