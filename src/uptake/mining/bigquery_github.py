@@ -103,7 +103,7 @@ def load_snapshot_imports(
     cached = store.cached_blobs(warehouse.con, blobs)
     store.save_blobs(
         warehouse.con,
-        [b for sha, b in blobs.items() if sha not in cached],
+        store.blob_table([b for sha, b in blobs.items() if sha not in cached]),
         extractor_version=BIGQUERY_EXTRACTOR_VERSION,
     )
     snapshots = [

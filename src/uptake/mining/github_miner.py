@@ -210,8 +210,8 @@ def _walk_tree(session: GitHubSession, repo, tree_sha: str, prefix: str, *, recu
 
 def _parse_missing(
     warehouse: Warehouse, session: GitHubSession, repo, plan: RepositoryPlan, report, totals
-) -> dict[str, tuple[tuple[str, ...], str]]:
-    """Import roots and method of every blob of the plan: from the cache, else fetched and
+) -> dict[str, str]:
+    """How every blob of the plan was read (sha -> method): from the cache, else fetched and
     parsed (oversized ones by the tree's size, without fetching), saved as they come."""
     blobs = plan.blobs()
     parsed = store.cached_blobs(warehouse.con, blobs)
@@ -223,8 +223,8 @@ def _parse_missing(
     def save() -> None:
         nonlocal saved
         if batch:
-            store.save_blobs(warehouse.con, batch)
-            parsed.update({r.blob_sha: (r.import_roots, r.method) for r in batch})
+            store.save_blobs(warehouse.con, store.blob_table(batch))
+            parsed.update({r.blob_sha: r.method for r in batch})
             saved += len(batch)
             batch.clear()
             report(plan.repo, f"parsed {saved}/{len(missing)} new blobs")

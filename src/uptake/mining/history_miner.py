@@ -14,12 +14,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+import pyarrow as pa
 
 from uptake.errors import SourceError
 from uptake.mining import store
@@ -69,8 +71,9 @@ def plan_repository(
     return RepositoryPlan(repo=repo, path=path, months=todo, trees=trees)
 
 
-def parse_blobs(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
-    """Extract the imports of each blob, reading all of them through one cat-file."""
+def parse_blobs(path: str, files: list[TreeFile]) -> pa.Table:
+    """Extract the imports of each blob, reading all of them through one cat-file: the
+    rows of `store.blob_table`, which cross from a worker process cheaper than objects."""
     results = []
     by_sha = {f.blob_sha: f for f in files}
     batch: list[tuple[TreeFile, bytes]] = []
@@ -89,7 +92,7 @@ def parse_blobs(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
             results.extend(_extracted_batch(batch))
             batch, batch_bytes = [], 0
     results.extend(_extracted_batch(batch))
-    return results
+    return store.blob_table(results)
 
 
 def _extracted_batch(batch: list[tuple[TreeFile, bytes]]) -> list[store.BlobImports]:
@@ -138,14 +141,17 @@ def oversized(file: TreeFile, size: int) -> store.BlobImports:
     return _skipped(file, f"over size limit ({size} bytes)", size)
 
 
-def month_snapshots(
-    plan: RepositoryPlan, parsed: dict[str, tuple[tuple[str, ...], str]]
-) -> list[store.MonthSnapshot]:
-    """Each month's tree as blob counts, with how its files were read."""
+def month_snapshots(plan: RepositoryPlan, methods: Mapping[str, str]) -> list[store.MonthSnapshot]:
+    """Each month's tree as blob counts, with how its files were read (blob sha -> method)."""
+    return with_read_counts(month_trees(plan), methods)
+
+
+def month_trees(plan: RepositoryPlan) -> list[store.MonthSnapshot]:
+    """Each month's tree as blob counts, before its blobs are parsed: how its files were
+    read is counted in by `with_read_counts`."""
     snapshots = []
     for month, commit in sorted(plan.months.items()):
         files = plan.trees[commit.sha]
-        methods = Counter(parsed[file.blob_sha][1] for file in files)
         snapshots.append(
             store.MonthSnapshot(
                 repo=plan.repo,
@@ -154,12 +160,29 @@ def month_snapshots(
                 committed_at=commit.committed_at,
                 python_files=sum(1 for f in files if f.path.endswith(".py")),
                 notebook_files=sum(1 for f in files if f.path.endswith(".ipynb")),
-                fallback_files=methods["fallback"],
-                skipped_files=methods["skipped"],
+                fallback_files=0,
+                skipped_files=0,
                 blob_files=dict(Counter(file.blob_sha for file in files)),
             )
         )
     return snapshots
+
+
+def with_read_counts(
+    snapshots: list[store.MonthSnapshot], methods: Mapping[str, str]
+) -> list[store.MonthSnapshot]:
+    """`month_trees`' snapshots with the files read by the fallback, and skipped, counted."""
+    # Only the few blobs not read by `ast` are looked up in each month.
+    unusual = [(sha, method) for sha, method in methods.items() if method != "ast"]
+    counted = []
+    for snapshot in snapshots:
+        reads: Counter = Counter()
+        for sha, method in unusual:
+            reads[method] += snapshot.blob_files.get(sha, 0)
+        counted.append(
+            replace(snapshot, fallback_files=reads["fallback"], skipped_files=reads["skipped"])
+        )
+    return counted
 
 
 class _InlineExecutor:
@@ -205,13 +228,16 @@ def mine_repositories(
         try:
             if isinstance(plan, Exception):
                 raise plan  # at this repository's turn, as if planned here
-            parsed = _collect_parsed(warehouse, plan, *parsing, report)
-            snapshots = month_snapshots(plan, parsed)
+            trees = month_trees(plan)  # while the workers parse
+            month_blobs = store.month_blob_rows(trees)
+            snapshots = with_read_counts(trees, _collect_parsed(warehouse, plan, *parsing, report))
         except SourceError as exc:
             load.reject(name, str(exc))
-            snapshots = []
+            snapshots, month_blobs = [], None
         with warehouse.load(SOURCE, load.parameters, load):
-            load.rows_loaded = store.replace_months(warehouse.con, snapshots, "local", load.load_id)
+            load.rows_loaded = store.replace_months(
+                warehouse.con, snapshots, "local", load.load_id, month_blobs=month_blobs
+            )
         tally_repository(name, load, snapshots, totals, rejects, report)
     return {**totals, "rejects": rejects}
 
@@ -300,30 +326,35 @@ def _plan_or_error(
 
 
 def _submit_missing(warehouse, pool: ParsePool, plan, totals) -> tuple | None:
-    """Send the plan's blobs not cached yet to the workers: (cached, missing, futures)."""
+    """Send the plan's blobs not cached yet to the workers: (methods of the cached ones,
+    missing, futures)."""
     if isinstance(plan, Exception):
         return None
     blobs = plan.blobs()
-    parsed = store.cached_blobs(warehouse.con, blobs)
-    missing = [file for sha, file in blobs.items() if sha not in parsed]
+    methods = store.cached_blobs(warehouse.con, blobs)
+    missing = [file for sha, file in blobs.items() if sha not in methods]
     totals["blobs_cached"] += len(blobs) - len(missing)
     totals["blobs_parsed"] += len(missing)
     futures = [
         pool.executor.submit(parse_blobs, plan.path, chunk)
         for chunk in parse_chunks(missing, pool.workers)
     ]
-    return parsed, missing, futures
+    return methods, missing, futures
 
 
 def _collect_parsed(
-    warehouse, plan: RepositoryPlan, parsed: dict, missing: list, futures: list, report
-) -> dict[str, tuple[tuple[str, ...], str]]:
-    """Cache each chunk's blobs as it comes: a killed run does not parse them again."""
-    done = 0
-    for future in futures:
-        results = future.result()
-        done += len(results)
+    warehouse, plan: RepositoryPlan, methods: dict, missing: list, futures: list, report
+) -> dict[str, str]:
+    """Cache the chunks' blobs as they come, those done together in one transaction (a
+    killed run does not parse them again); returns blob sha -> method for the plan."""
+    done, pending = 0, list(futures)
+    while pending:
+        wait(pending, return_when=FIRST_COMPLETED)
+        finished = [future for future in pending if future.done()]  # in submission order
+        pending = [future for future in pending if not future.done()]
+        results = pa.concat_tables([future.result() for future in finished])
         store.save_blobs(warehouse.con, results)
-        parsed.update({r.blob_sha: (r.import_roots, r.method) for r in results})
+        methods.update(store.blob_methods(results))
+        done += results.num_rows
         report(plan.repo, f"parsed {done}/{len(missing)} new blobs")
-    return parsed
+    return methods

@@ -120,9 +120,9 @@ def mine_repository(
         blobs = plan.blobs()
         missing = [file for sha, file in blobs.items() if sha not in known_blobs]
         parsed = _parse(plan.path, missing, parse_pool)
-        read_as = {sha: ((), method) for sha, method in known_blobs.items()}
-        read_as.update((blob.blob_sha, (blob.import_roots, blob.method)) for blob in parsed)
-        snapshots = month_snapshots(plan, read_as)
+        methods = dict(known_blobs)
+        methods.update(store.blob_methods(parsed))
+        snapshots = month_snapshots(plan, methods)
     except SourceError as exc:
         return MinedRepository.rejected(ref.name, str(exc))
     months, month_blobs = store.month_tables(snapshots)
@@ -130,7 +130,7 @@ def mine_repository(
         repo=ref.name,
         months=months,
         month_blobs=month_blobs,
-        blobs=store.blob_table(parsed),
+        blobs=parsed,
         blobs_known=len(blobs) - len(missing),
     )
 
@@ -148,11 +148,11 @@ def _local_clone(ref: RepositoryRef, clones_dir: str) -> Path:
     return path
 
 
-def _parse(path: str, files: list[TreeFile], pool: ParsePool | None) -> list[store.BlobImports]:
+def _parse(path: str, files: list[TreeFile], pool: ParsePool | None) -> pa.Table:
     if not files:
-        return []
+        return store.blob_table([])
     if pool is None:
         return parse_blobs(path, files)
     chunks = parse_chunks(files, pool.workers)
     futures = [pool.executor.submit(parse_blobs, path, chunk) for chunk in chunks]
-    return [blob for future in futures for blob in future.result()]
+    return pa.concat_tables([future.result() for future in futures])

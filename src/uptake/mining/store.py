@@ -63,35 +63,34 @@ def latest_month_blobs(con: duckdb.DuckDBPyConnection, repo: str) -> dict[str, s
     )
 
 
-def cached_blobs(
-    con: duckdb.DuckDBPyConnection, shas: Iterable[str]
-) -> dict[str, tuple[tuple[str, ...], str]]:
-    """blob sha -> (import roots, method), for the shas parsed by the current extractor."""
+def cached_blobs(con: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> dict[str, str]:
+    """blob sha -> how it was read (method), for the shas parsed by the current extractor."""
     shas = list(set(shas))
     if not shas:
         return {}
     rows = con.execute(
         """
-        select blob_sha, import_roots, method from raw.blob_imports
+        select blob_sha, method from raw.blob_imports
         where blob_sha in (select unnest(?)) and extractor_version = ?
         """,
         [shas, EXTRACTOR_VERSION],
     ).fetchall()
-    return {sha: (tuple(roots), method) for sha, roots, method in rows}
+    return dict(rows)
 
 
 def save_blobs(
     con: duckdb.DuckDBPyConnection,
-    blobs: list[BlobImports],
+    blobs: pa.Table,
     *,
     extractor_version: int = EXTRACTOR_VERSION,
 ) -> None:
-    """Persist parsed blobs at once (own transaction), so a killed run never parses them again."""
-    if not blobs:
+    """Persist parsed blobs (`blob_table` rows) at once, in their own transaction, so a
+    killed run never parses them again."""
+    if blobs.num_rows == 0:
         return
     con.execute("begin transaction")
     try:
-        write_blobs(con, blob_table(blobs), extractor_version=extractor_version)
+        write_blobs(con, blobs, extractor_version=extractor_version)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -113,6 +112,11 @@ def blob_table(blobs: list[BlobImports]) -> pa.Table:
         },
         schema=_BLOB_SCHEMA,
     )
+
+
+def blob_methods(blobs: pa.Table) -> dict[str, str]:
+    """blob sha -> method, of `blob_table` rows."""
+    return dict(zip(blobs["blob_sha"].to_pylist(), blobs["method"].to_pylist(), strict=True))
 
 
 def write_blobs(
@@ -148,17 +152,32 @@ def write_blobs(
 
 
 def replace_months(
-    con: duckdb.DuckDBPyConnection, snapshots: list[MonthSnapshot], source: str, load_id: str
+    con: duckdb.DuckDBPyConnection,
+    snapshots: list[MonthSnapshot],
+    source: str,
+    load_id: str,
+    *,
+    month_blobs: pa.Table | None = None,
 ) -> int:
-    """Upsert month snapshots (call inside a journaled load); returns rows written."""
+    """Upsert month snapshots (call inside a journaled load); returns rows written.
+
+    `month_blobs` are the snapshots' `month_blob_rows` when the caller built them already.
+    """
     if not snapshots:
         return 0
-    return write_months(con, *month_tables(snapshots), source, load_id)
+    if month_blobs is None:
+        month_blobs = month_blob_rows(snapshots)
+    return write_months(con, month_rows(snapshots), month_blobs, source, load_id)
 
 
 def month_tables(snapshots: list[MonthSnapshot]) -> tuple[pa.Table, pa.Table]:
     """Month snapshots as Arrow: raw.repo_snapshots' and raw.repo_snapshot_blobs' rows."""
-    months = pa.table(
+    return month_rows(snapshots), month_blob_rows(snapshots)
+
+
+def month_rows(snapshots: list[MonthSnapshot]) -> pa.Table:
+    """raw.repo_snapshots' rows, less source and load columns."""
+    return pa.table(
         {
             "repo": pa.array([s.repo for s in snapshots], pa.string()),
             "month": pa.array([s.month for s in snapshots], pa.date32()),
@@ -170,6 +189,11 @@ def month_tables(snapshots: list[MonthSnapshot]) -> tuple[pa.Table, pa.Table]:
             "skipped_files": pa.array([s.skipped_files for s in snapshots], pa.int32()),
         }
     )
+
+
+def month_blob_rows(snapshots: list[MonthSnapshot]) -> pa.Table:
+    """raw.repo_snapshot_blobs' rows: needs no parsed blob, so it can be built while
+    workers parse."""
     repos, months_of_blobs, shas, files = [], [], [], []
     for snapshot in snapshots:  # column by column: a row per month and blob adds up
         blob_files = sorted(snapshot.blob_files.items())
@@ -177,7 +201,7 @@ def month_tables(snapshots: list[MonthSnapshot]) -> tuple[pa.Table, pa.Table]:
         months_of_blobs += [snapshot.month] * len(blob_files)
         shas += map(operator.itemgetter(0), blob_files)
         files += map(operator.itemgetter(1), blob_files)
-    blobs = pa.table(
+    return pa.table(
         {
             "repo": repos,
             "month": pa.array(months_of_blobs, pa.date32()),
@@ -186,7 +210,6 @@ def month_tables(snapshots: list[MonthSnapshot]) -> tuple[pa.Table, pa.Table]:
         },
         schema=_SNAPSHOT_BLOB_SCHEMA,
     )
-    return months, blobs
 
 
 def write_months(
