@@ -232,6 +232,85 @@ def test_paths_with_newlines_and_empty_months_between_walked_trees(tmp_path):
     ]
 
 
+def test_the_walk_reads_diff_tree_output_split_anywhere(tmp_path):
+    """The walk parses diff-tree's output as it streams in: a block may end inside a
+    header, a path or a NUL-terminated field, and the diffs must come out the same."""
+    from uptake.mining.git_plumbing import _diffs
+
+    repo = RepoBuilder(tmp_path / "odd")
+    repo.commit("2021-01-10T10:00:00Z", {"we\nird.py": "import torch\n", "a.py": "import os\n"})
+    repo.commit("2021-02-10T10:00:00Z", {"other.txt": "not mined\n"})
+    repo.commit("2021-03-10T10:00:00Z", {"a.py": None, "b\n:100644.py": "import jax\n"})
+    trees = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo.path),
+            "rev-list",
+            "--reverse",
+            "--format=%T",
+            "--no-commit-header",
+            "HEAD",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    steps = [
+        f"{old} {new}\n"
+        for old, new in zip(
+            ["4b825dc642cb6eb9a060e54bf8d69288fbee4904", *trees], trees, strict=False
+        )
+    ]
+    output = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo.path),
+            "diff-tree",
+            "--stdin",
+            "-r",
+            "-z",
+            "--raw",
+            "--no-renames",
+            "--no-abbrev",
+        ],
+        input="".join(steps).encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    whole = list(_diffs([output]))
+
+    assert [len(diff) for diff in whole] == [2, 1, 2]  # other.txt is dropped later
+    for size in (1, 2, 3, 7, 41, 64):
+        blocks = [output[start : start + size] for start in range(0, len(output), size)]
+        assert list(_diffs(blocks)) == whole, size
+
+
+def test_a_walk_git_cannot_finish_is_rejected_with_gits_message(warehouse, tmp_path):
+    """A tree object missing from the clone stops diff-tree part-way: the repository is
+    rejected with what git said, and the walk's git process does not outlive it."""
+    repo = RepoBuilder(tmp_path / "broken")
+    repo.commit("2021-01-10T10:00:00Z", {"a.py": "import torch\n"})
+    repo.commit("2021-02-10T10:00:00Z", {"b/c.py": "import jax\n"})
+    subtree = subprocess.run(
+        ["git", "-C", str(repo.path), "rev-parse", "HEAD:b"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (repo.path / ".git" / "objects" / subtree[:2] / subtree[2:]).unlink()
+
+    summary = mine_repositories(
+        warehouse, [("o/broken", repo.path)], until=date(2021, 3, 1), workers=1
+    )
+
+    assert summary["rejected"] == 1 and summary["months"] == 0
+    reason = summary["rejects"][0][1]
+    assert "git diff-tree failed" in reason and subtree in reason
+    assert warehouse.con.execute("select count(*) from raw.repo_snapshots").fetchone() == (0,)
+
+
 def test_a_sha256_repository_is_mined(warehouse, tmp_path):
     path = tmp_path / "sha256"
     subprocess.run(["git", "init", "-q", "--object-format=sha256", str(path)], check=True)

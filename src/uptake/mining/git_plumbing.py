@@ -112,36 +112,36 @@ class GitRepository:
         return files
 
     def python_files_at(self, commits: Iterable[Commit]) -> dict[str, list[TreeFile]]:
-        """`python_files` of many commits from ONE `git diff-tree --stdin` that walks from
-        each commit's tree to the next (oldest first): the cost follows what changed
-        between them, not files times commits. Sizes are not looked up (-1): `read_blobs`
-        learns each from git as it reads it."""
+        """`python_files` of many commits: `walk_python_files`, gathered."""
+        return dict(self.walk_python_files(commits))
+
+    def walk_python_files(self, commits: Iterable[Commit]) -> Iterator[tuple[str, list[TreeFile]]]:
+        """(commit sha, `python_files`) of each commit, oldest first, from ONE
+        `git diff-tree --stdin` that walks from each commit's tree to the next: the cost
+        follows what changed between them, not files times commits. Each commit comes as
+        soon as git has written its step, so its blobs can be parsed while the walk goes
+        on. Sizes are not looked up (-1): `read_blobs` learns each from git as it reads it.
+        """
         ordered = sorted({c.sha: c for c in commits}.values(), key=lambda c: c.committed_at)
         if not ordered:
-            return {}
+            return
         if any(not commit.tree for commit in ordered):
-            raise ValueError("python_files_at needs each commit's tree (first_parent_history)")
+            raise ValueError("walk_python_files needs each commit's tree (first_parent_history)")
         trees = [_EMPTY_TREES[len(ordered[0].tree)], *(commit.tree for commit in ordered)]
-        requests = "".join(f"{old} {new}\n" for old, new in zip(trees, trees[1:], strict=False))
-        output = self._git(
-            "diff-tree",
-            "--stdin",
-            "-r",
-            "-z",
-            "--raw",
-            "--no-renames",
-            "--no-abbrev",
-            stdin=requests.encode(),
-        )
-        diffs = _diffs(output)
-        if len(diffs) != len(ordered):
-            raise SourceError(f"git diff-tree gave {len(diffs)} diffs for {len(ordered)} trees")
+        requests = [f"{old} {new}" for old, new in zip(trees, trees[1:], strict=False)]
+        command = ("diff-tree", "--stdin", "-r", "-z", "--raw", "--no-renames", "--no-abbrev")
         tree: dict[str, TreeFile] = {}  # path -> file, for the mined files of the current tree
-        snapshots: dict[str, list[TreeFile]] = {}
-        for commit, changes in zip(ordered, diffs, strict=True):
-            _apply_changes(changes, tree)
-            snapshots[commit.sha] = list(tree.values())
-        return snapshots
+        walked = 0
+        with _StreamedGit(self.path, command, requests) as output:
+            for changes in _diffs(output):
+                if walked == len(ordered):
+                    break  # more diffs than trees: reported below
+                _apply_changes(changes, tree)
+                yield ordered[walked].sha, list(tree.values())
+                walked += 1
+            output.succeeded()
+        if walked != len(ordered):
+            raise SourceError(f"git diff-tree walked {walked} of {len(ordered)} trees")
 
     def read_blobs(
         self, shas: Iterable[str], *, max_bytes: int | None = None
@@ -161,7 +161,7 @@ class GitRepository:
         _widen_pipe(process.stdout)
         shas = list(shas)
         # Feed requests from a thread so neither pipe fills while the other waits.
-        writer = threading.Thread(target=_write_requests, args=(process.stdin, shas), daemon=True)
+        writer = threading.Thread(target=_write_lines, args=(process.stdin, shas), daemon=True)
         writer.start()
         stdout = process.stdout
         try:
@@ -188,21 +188,36 @@ class GitRepository:
             process.wait()
 
 
-def _diffs(output: bytes) -> list[list[tuple[bytes, bytes]]]:
-    """`diff-tree --stdin -z --raw` output as each requested diff's (metadata, path) pairs.
+def _diffs(output: Iterable[bytes]) -> Iterator[list[tuple[bytes, bytes]]]:
+    """`diff-tree --stdin -z --raw` output, read in blocks, as each requested diff's
+    (metadata, path) pairs, each diff once the next one begins (or the output ends).
 
     Each diff starts with an "old-tree new-tree" line ended by a newline, not a NUL, so
     it comes glued to the field after it; a path (which may hold a newline) never does.
     """
-    diffs: list[list[tuple[bytes, bytes]]] = []
-    fields = iter(output.split(b"\0"))
-    for field in fields:
-        while field and not field.startswith(b":"):
-            _, _, field = field.partition(b"\n")
-            diffs.append([])
-        if field:
-            diffs[-1].append((field, next(fields, b"")))
-    return diffs
+    diff: list[tuple[bytes, bytes]] | None = None
+    metadata: bytes | None = None  # a change's first field, waiting for its path
+    partial = b""
+    for block in (*output, None):
+        if block is None:  # the end: what is left is one last field
+            fields, partial = [partial], b""
+        else:
+            fields = (partial + block).split(b"\0")
+            partial = fields.pop()
+        for field in fields:
+            if metadata is not None:
+                diff.append((metadata, field))
+                metadata = None
+                continue
+            while field and not field.startswith(b":"):
+                _, _, field = field.partition(b"\n")
+                if diff is not None:
+                    yield diff
+                diff = []
+            if field:
+                metadata = field
+    if diff is not None:
+        yield diff
 
 
 def _apply_changes(changes: list[tuple[bytes, bytes]], tree: dict[str, TreeFile]) -> None:
@@ -217,6 +232,76 @@ def _apply_changes(changes: list[tuple[bytes, bytes]], tree: dict[str, TreeFile]
             tree.pop(path, None)
         else:
             tree[path] = TreeFile(path, new_sha.decode(), -1)
+
+
+class _StreamedGit:
+    """A git command fed `requests` (one a line) from a thread, its output read in blocks
+    as it comes; the error line of a failed command kept for `succeeded`'s caller."""
+
+    def __init__(self, path: Path, command: tuple[str, ...], requests: list[str]):
+        self.path, self.command = path, command
+        try:
+            self.process = subprocess.Popen(
+                [*_GIT, "-C", str(path), *command],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise SourceError(f"cannot run git in {path}: {exc}") from None
+        self.errors: list[bytes] = []
+        self.threads = [
+            threading.Thread(target=_write_lines, args=(self.process.stdin, requests), daemon=True),
+            threading.Thread(target=_drain, args=(self.process.stderr, self.errors), daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def __enter__(self) -> _StreamedGit:
+        return self
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(lambda: self.process.stdout.read1(_READ_BUFFER_BYTES), b"")
+
+    def succeeded(self) -> bool:
+        """Wait for git to exit; raise SourceError with its message if it failed."""
+        if self.process.wait() == 0:
+            return True
+        for thread in self.threads:
+            thread.join(timeout=5)
+        message = b"".join(self.errors).decode(errors="replace").strip().splitlines()
+        raise SourceError(
+            f"git {self.command[0]} failed in {self.path}: "
+            f"{message[-1] if message else 'no message'}"
+        )
+
+    def __exit__(self, *exc_info) -> None:
+        self.process.stdout.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+
+def _write_lines(stdin, lines: list[str]) -> None:
+    try:
+        for line in lines:
+            stdin.write(line.encode() + b"\n")
+        stdin.close()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
+
+
+def _drain(stream, into: list[bytes]) -> None:
+    """Keep the last 64 kB a stream gives, so a chatty command never blocks on it."""
+    kept = 0
+    for block in iter(lambda: stream.read1(1 << 16), b""):
+        into.append(block)
+        kept += len(block)
+        while kept > 1 << 16 and len(into) > 1:
+            kept -= len(into.pop(0))
+    stream.close()
 
 
 def _widen_pipe(stream) -> None:
@@ -234,15 +319,6 @@ def _read_past(stream, size: int) -> None:
         if not piece:
             return
         size -= len(piece)
-
-
-def _write_requests(stdin, shas: list[str]) -> None:
-    try:
-        for sha in shas:
-            stdin.write(sha.encode() + b"\n")
-        stdin.close()
-    except (BrokenPipeError, ValueError):
-        pass
 
 
 def month_start(moment: datetime | date) -> date:
