@@ -119,8 +119,9 @@ class GitRepository:
         """(commit sha, `python_files`) of each commit, oldest first, from ONE
         `git diff-tree --stdin` that walks from each commit's tree to the next: the cost
         follows what changed between them, not files times commits. Each commit comes as
-        soon as git has written its step, so its blobs can be parsed while the walk goes
-        on. Sizes are not looked up (-1): `read_blobs` learns each from git as it reads it.
+        soon as git has written its step: the walk holds one tree, never git's whole output
+        (hundreds of MB for a large history). Sizes are not looked up (-1): `read_blobs`
+        learns each from git as it reads it.
         """
         ordered = sorted({c.sha: c for c in commits}.values(), key=lambda c: c.committed_at)
         if not ordered:
@@ -139,7 +140,7 @@ class GitRepository:
                 _apply_changes(changes, tree)
                 yield ordered[walked].sha, list(tree.values())
                 walked += 1
-            output.succeeded()
+            output.check_exit()
         if walked != len(ordered):
             raise SourceError(f"git diff-tree walked {walked} of {len(ordered)} trees")
 
@@ -236,7 +237,7 @@ def _apply_changes(changes: list[tuple[bytes, bytes]], tree: dict[str, TreeFile]
 
 class _StreamedGit:
     """A git command fed `requests` (one a line) from a thread, its output read in blocks
-    as it comes; the error line of a failed command kept for `succeeded`'s caller."""
+    as it comes; the last error line of a failed command raised by `check_exit`."""
 
     def __init__(self, path: Path, command: tuple[str, ...], requests: list[str]):
         self.path, self.command = path, command
@@ -263,10 +264,10 @@ class _StreamedGit:
     def __iter__(self) -> Iterator[bytes]:
         return iter(lambda: self.process.stdout.read1(_READ_BUFFER_BYTES), b"")
 
-    def succeeded(self) -> bool:
+    def check_exit(self) -> None:
         """Wait for git to exit; raise SourceError with its message if it failed."""
         if self.process.wait() == 0:
-            return True
+            return
         for thread in self.threads:
             thread.join(timeout=5)
         message = b"".join(self.errors).decode(errors="replace").strip().splitlines()
