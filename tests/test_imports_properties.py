@@ -367,6 +367,35 @@ SOUP = st.one_of(SOUP, SIGNS)
 LONE_SURROGATE = st.just("\ud800")  # text `scan_many` cannot hand Polars as UTF-8
 
 
+# Pieces of the lines the fallback reads: statements, dynamic imports, what continues a
+# line or opens a string, and what a line may be otherwise.
+FALLBACK_SOUP = st.one_of(
+    SOUP,
+    st.sampled_from(
+        ["import ", "from ", " import ", "import", "as ", ";", "if x: ", "\\\n",
+         "importlib.import_module('m')", "__import__('n')", "import_module('k')",
+         "from importlib import import_module\n", "print x\n", "os.path", "..", "from a \\\n",
+         "'''\n", '"""\n', "x = '''a\n", "# import c\n", "\\ \n", "x = 1 \\ # c\n"]
+    ),
+    st.sampled_from(["import b\n", "from m import n\n", "\n"]),
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(FALLBACK_SOUP, max_size=60).map("".join))
+def test_the_fallback_passing_lines_over_reads_like_blanking_every_line(text):
+    """`scan_lines` skips the lines `_reads_as_nothing` says cannot matter; blanking and
+    reading every line instead must give the same imports."""
+    from unittest import mock
+
+    from uptake.mining import fallback
+
+    with mock.patch.object(fallback, "_reads_as_nothing", lambda line: False):
+        every_line = fallback.scan_lines(text)
+
+    assert fallback.scan_lines(text) == every_line
+
+
 @settings(max_examples=1500, deadline=None)
 @given(
     st.lists(
