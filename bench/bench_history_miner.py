@@ -10,11 +10,17 @@ and change) is mined three ways in the same run:
 - uptake: `mine_repositories` into a fresh warehouse (plumbing, blob cache, extractor),
   after a first call that starts the worker processes (reported apart).
 
-Floor and uptake run in turn --repeats times; the medians are compared.
+Floor and uptake run in turn --repeats times; the medians are compared. Twice: on the
+repository as `git fast-import` wrote it, and on a copy repacked by `git repack -adf`,
+packed as a clone is. The floor depends on the packing: fast-import chains each blob as
+a delta of the blob written before it, whatever its path, which git then reads back
+slowly; a clone's pack (deltas between versions of a file) reads about twice as fast.
+With --repository, the same comparison on a real clone too (every month to this one).
 
 Then how uptake's time grows with months mined and with repositories.
 
     .venv/bin/python bench/bench_history_miner.py [--commits N] [--workers N] [--repeats N]
+        [--repository PATH]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ast
 import random
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -29,7 +36,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from uptake.mining.git_plumbing import GitRepository, month_end_commits
+from uptake.mining.git_plumbing import GitRepository, month_end_commits, month_start
 from uptake.mining.history_miner import mine_repositories, plan_repository
 from uptake.warehouse import Warehouse
 
@@ -141,11 +148,27 @@ def uptake_mine(
         return time.perf_counter() - started, summary
 
 
+def floor_against_uptake(
+    path: Path, until: date, workers: int, repeats: int
+) -> tuple[float, float, list[float], dict, int]:
+    """Floor and uptake on `path` in turn, `repeats` times: (floor median, uptake median,
+    ratio of each round, uptake's last summary, bytes the floor read)."""
+    floors, mines = [], []
+    for _ in range(repeats):  # in turn, so the machine's load weighs on both alike
+        floor_s, floor_bytes = cat_file_floor(path, until)
+        mine_s, summary = uptake_mine([("bench", path)], until, workers)
+        floors.append(floor_s)
+        mines.append(mine_s)
+    ratios = [m / f for m, f in zip(mines, floors, strict=True)]
+    return statistics.median(floors), statistics.median(mines), ratios, summary, floor_bytes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=2400)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repository", type=Path, help="a real clone to compare on too")
     args = parser.parse_args()
     until = date(2024, 1, 1)
     with tempfile.TemporaryDirectory() as scratch:
@@ -155,17 +178,16 @@ def main() -> None:
             generate_repository(path, args.commits, seed)
             repos.append((f"bench/repo{seed}", path))
         first = repos[0][1]
+        repacked = Path(scratch) / "repo0-repacked"
+        shutil.copytree(first, repacked)
+        subprocess.run(["git", "-C", str(repacked), "repack", "-adfq"], check=True)
         months = len(month_end_commits(GitRepository(first).first_parent_history(), until))
         naive_s, naive_files = naive_baseline(first, until)
         # The first call in a process also starts the worker processes, kept for later calls.
         first_call_s, _ = uptake_mine(repos[1:2], until, args.workers)
-        floors, mines = [], []
-        for _ in range(args.repeats):  # in turn, so the machine's load weighs on both alike
-            floor_s, floor_bytes = cat_file_floor(first, until)
-            mine_s, summary = uptake_mine(repos[:1], until, args.workers)
-            floors.append(floor_s)
-            mines.append(mine_s)
-        floor_s, mine_s = statistics.median(floors), statistics.median(mines)
+        floor_s, mine_s, ratios, summary, floor_bytes = floor_against_uptake(
+            first, until, args.workers, args.repeats
+        )
         plan_s = plan_only(first, until)
         print(
             f"repository: {args.commits} commits, {months} month-ends, "
@@ -186,11 +208,21 @@ def main() -> None:
         print(
             f"{'  its planning alone (rev-list, diff-tree walk)':<44} {plan_s:>8.2f} {plan_s / mine_s:>9.2f}x"
         )
-        print(
-            f"  uptake takes {mine_s / floor_s:.1f}x the floor (medians of {args.repeats}; "
-            f"ratios per round: {', '.join(f'{m / f:.1f}' for m, f in zip(mines, floors, strict=True))})"
-        )
         print(f"  ({naive_files} files parsed by the naive baseline)")
+        print(f"\nuptake against the floor (medians of {args.repeats}, rounds in turn):")
+        compared = [("as fast-import wrote it", first, until, floor_s, mine_s, ratios)]
+        compared.append(("repacked, as a clone is", repacked, until))
+        if args.repository is not None:
+            label = f"{args.repository.parent.name}/{args.repository.name}"
+            compared.append((label, args.repository, month_start(date.today())))
+        for label, path, cutoff, *measured in compared:
+            if not measured:
+                measured = floor_against_uptake(path, cutoff, args.workers, args.repeats)[:3]
+            floor_s, mine_s, ratios = measured
+            print(
+                f"  {label:<28} floor {floor_s:5.2f} s  uptake {mine_s:5.2f} s  "
+                f"{mine_s / floor_s:4.1f}x (rounds: {', '.join(f'{r:.1f}' for r in ratios)})"
+            )
         print("\ngrowth with months mined (1 repository):")
         for window in (12, 24, months):
             start_month = date(until.year - (window + 11) // 12, 1, 1) if window < months else None
