@@ -219,7 +219,15 @@ def test_paths_with_newlines_and_empty_months_between_walked_trees(tmp_path):
         "2021-01-10T10:00:00Z", {"we\nird.py": "import torch\n", "./:colon.py": "import os\n"}
     )  # "./": a pathspec starting with a colon would be magic to `git add`
     repo.commit("2021-03-10T10:00:00Z", {"other.txt": "not mined\n"})  # no mined change
-    repo.commit("2021-04-10T10:00:00Z", {"we\nird.py": None, "b\n:100644.py": "import jax\n"})
+    repo.commit(
+        "2021-04-10T10:00:00Z",
+        {
+            "we\nird.py": None,
+            "b\n:100644.py": "import jax\n",
+            "a/b/deep.ipynb": "{}",
+            "docs.py/notes.txt": "a folder the walk's *.py pathspec takes in\n",
+        },
+    )
     git = GitRepository(repo.path)
     commits = month_end_commits(git.first_parent_history(), date(2021, 5, 1)).values()
 
@@ -228,7 +236,7 @@ def test_paths_with_newlines_and_empty_months_between_walked_trees(tmp_path):
     assert [sorted(f.path for f in files) for files in walked.values()] == [
         [":colon.py", "we\nird.py"],
         [":colon.py", "we\nird.py"],
-        [":colon.py", "b\n:100644.py"],
+        [":colon.py", "a/b/deep.ipynb", "b\n:100644.py"],
     ]
 
 

@@ -130,7 +130,12 @@ class GitRepository:
             raise ValueError("walk_python_files needs each commit's tree (first_parent_history)")
         trees = [_EMPTY_TREES[len(ordered[0].tree)], *(commit.tree for commit in ordered)]
         requests = [f"{old} {new}" for old, new in zip(trees, trees[1:], strict=False)]
-        command = ("diff-tree", "--stdin", "-r", "-z", "--raw", "--no-renames", "--no-abbrev")
+        command = (
+            *("diff-tree", "--stdin", "-r", "-z", "--raw", "--no-renames", "--no-abbrev"),
+            # Only mined files' changes, at any depth: a project's docs, data and other
+            # languages need not cross the pipe (flask's walk: 25 -> 19 ms).
+            *("--", *(f"*{suffix}" for suffix in MINED_SUFFIXES)),
+        )
         tree: dict[str, TreeFile] = {}  # path -> file, for the mined files of the current tree
         walked = 0
         with _StreamedGit(self.path, command, requests) as output:
