@@ -6,6 +6,7 @@ import pytest
 from tests.conftest import count
 from tests.git_repos import RepoBuilder, notebook
 from uptake.mining.history_miner import mine_repositories
+from uptake.warehouse import Warehouse
 
 BIG_FILE = b"x = 1\n" * (9 * 1024 * 1024)  # 54 MB of Python: over the size limit
 
@@ -151,6 +152,29 @@ def test_parallel_workers_give_the_same_rows(warehouse, history_repo, tmp_path):
     )
 
     assert mined(warehouse) == EXPECTED_MONTHS
+
+
+def test_a_worker_killed_between_runs_is_replaced(history_repo, tmp_path):
+    """The parsing workers are kept between calls; one killed meanwhile (the OOM killer,
+    say) must cost the next run nothing but a new pool."""
+    import os
+    import signal
+
+    from uptake.mining.history_miner import worker_pool
+
+    with Warehouse.open(tmp_path / "first.duckdb") as first:
+        mine_repositories(
+            first, [("owner/project", history_repo)], until=date(2020, 7, 1), workers=2
+        )
+    pool = worker_pool(2)
+    os.kill(next(iter(pool.executor._processes)), signal.SIGKILL)
+
+    with Warehouse.open(tmp_path / "second.duckdb") as second:
+        mine_repositories(
+            second, [("owner/project", history_repo)], until=date(2020, 7, 1), workers=2
+        )
+        assert mined(second) == EXPECTED_MONTHS
+    assert worker_pool(2) is not pool
 
 
 def test_shallow_and_partial_clones_and_an_empty_repository(warehouse, history_repo, tmp_path):
