@@ -264,59 +264,27 @@ def test_paths_with_newlines_and_empty_months_between_walked_trees(tmp_path):
     ]
 
 
-def test_the_walk_reads_diff_tree_output_split_anywhere(tmp_path):
+def test_the_walk_reads_diff_tree_output_split_anywhere(tmp_path, monkeypatch):
     """The walk parses diff-tree's output as it streams in: a block may end inside a
-    header, a path or a NUL-terminated field, and the diffs must come out the same."""
-    from uptake.mining.git_plumbing import _diffs
+    step's header, a path or a field, and the trees must come out the same."""
+    from uptake.mining import git_plumbing
 
     repo = RepoBuilder(tmp_path / "odd")
     repo.commit("2021-01-10T10:00:00Z", {"we\nird.py": "import torch\n", "a.py": "import os\n"})
     repo.commit("2021-02-10T10:00:00Z", {"other.txt": "not mined\n"})
     repo.commit("2021-03-10T10:00:00Z", {"a.py": None, "b\n:100644.py": "import jax\n"})
-    trees = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(repo.path),
-            "rev-list",
-            "--reverse",
-            "--format=%T",
-            "--no-commit-header",
-            "HEAD",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    steps = [
-        f"{old} {new}\n"
-        for old, new in zip(
-            ["4b825dc642cb6eb9a060e54bf8d69288fbee4904", *trees], trees, strict=False
-        )
-    ]
-    output = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(repo.path),
-            "diff-tree",
-            "--stdin",
-            "-r",
-            "-z",
-            "--raw",
-            "--no-renames",
-            "--no-abbrev",
-        ],
-        input="".join(steps).encode(),
-        capture_output=True,
-        check=True,
-    ).stdout
-    whole = list(_diffs([output]))
+    git = git_plumbing.GitRepository(repo.path)
+    history = git_plumbing.month_end_commits(git.first_parent_history(), date(2021, 4, 1))
+    whole = git.python_files_at(history.values())
 
-    assert [len(diff) for diff in whole] == [2, 1, 2]  # other.txt is dropped later
-    for size in (1, 2, 3, 7, 41, 64):
-        blocks = [output[start : start + size] for start in range(0, len(output), size)]
-        assert list(_diffs(blocks)) == whole, size
+    assert [sorted(f.path for f in files) for files in whole.values()] == [
+        ["a.py", "we\nird.py"],
+        ["a.py", "we\nird.py"],
+        ["b\n:100644.py", "we\nird.py"],
+    ]
+    for size in (1, 2, 3, 7, 41, 64):  # bytes read from git at a time
+        monkeypatch.setattr(git_plumbing, "_READ_BUFFER_BYTES", size)
+        assert git.python_files_at(history.values()) == whole, size
 
 
 def test_a_walk_git_cannot_finish_is_rejected_with_gits_message(warehouse, tmp_path):
