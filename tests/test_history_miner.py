@@ -177,6 +177,57 @@ def test_a_worker_killed_between_runs_is_replaced(history_repo, tmp_path):
     assert worker_pool(2) is not pool
 
 
+def test_a_rewritten_history_replaces_only_the_months_whose_commit_changed(warehouse, tmp_path):
+    repo = RepoBuilder(tmp_path / "rewritten")
+    repo.commit("2021-01-10T10:00:00Z", {"a.py": "import torch\n"})
+    repo.commit("2021-02-10T10:00:00Z", {"b.py": "import jax\n"})
+    mine_repositories(warehouse, [("o/r", repo.path)], until=date(2021, 3, 1), workers=1)
+    repo.git("reset", "-q", "--hard", "HEAD~1")  # February's commit, force-pushed away
+    repo.commit("2021-02-11T10:00:00Z", {"c.py": "import tensorflow\n"})
+
+    summary = mine_repositories(warehouse, [("o/r", repo.path)], until=date(2021, 3, 1), workers=1)
+
+    assert summary["months"] == 1
+    assert warehouse.con.execute(
+        "select month, list_sort(list(r)), count(*) from raw.repo_snapshot_blobs "
+        "join raw.blob_imports using (blob_sha), unnest(import_roots) as t(r) "
+        "where repo = 'o/r' group by month order by month"
+    ).fetchall() == [
+        (date(2021, 1, 1), ["torch"], 1),
+        (date(2021, 2, 1), ["tensorflow", "torch"], 2),
+    ]
+    assert count(warehouse, "select count(*) from raw.repo_snapshots where repo = 'o/r'") == 2
+
+
+def test_the_cache_replaces_an_older_extractors_blobs_and_keeps_its_own(warehouse, tmp_path):
+    """A blob cached by an older extractor is parsed again and its row replaced; one the
+    current extractor cached (another repository parsed it first) is kept as it is."""
+    from uptake.mining import store
+
+    repo = RepoBuilder(tmp_path / "cached")
+    repo.commit("2021-01-10T10:00:00Z", {"old.py": "import torch\n", "own.py": "import jax\n"})
+    old, own = (repo.git("rev-parse", f"HEAD:{name}") for name in ("old.py", "own.py"))
+
+    def cached(sha: str, roots: tuple[str, ...]) -> store.BlobImports:
+        return store.BlobImports(sha, roots, roots, (), "ast", None, 1)
+
+    store.save_blobs(
+        warehouse.con, store.blob_table([cached(old, ("stale",))]), extractor_version=0
+    )
+    store.save_blobs(warehouse.con, store.blob_table([cached(own, ("kept",))]))
+
+    summary = mine_repositories(warehouse, [("o/r", repo.path)], until=date(2021, 2, 1), workers=1)
+    # Another worker, which parsed `own` at the same time, writes it too.
+    store.save_blobs(warehouse.con, store.blob_table([cached(own, ("other",))]))
+
+    assert (summary["blobs_parsed"], summary["blobs_cached"]) == (1, 1)
+    assert warehouse.con.execute(
+        "select blob_sha, import_roots, extractor_version from raw.blob_imports order by all"
+    ).fetchall() == sorted(
+        [(old, ["torch"], store.EXTRACTOR_VERSION), (own, ["kept"], store.EXTRACTOR_VERSION)]
+    )
+
+
 def test_shallow_and_partial_clones_and_an_empty_repository(warehouse, history_repo, tmp_path):
     shallow = tmp_path / "shallow"
     partial = tmp_path / "partial"
