@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/bench_analyze.py
 	$(BIN)/python bench/bench_downloads_load.py
 	$(BIN)/python bench/bench_mining_load.py
+	$(BIN)/python bench/bench_mining_writes.py
 
 # Re-pin every dependency from the current environment (after changing pyproject.toml).
 lock: setup
