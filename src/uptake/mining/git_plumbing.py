@@ -112,22 +112,16 @@ class GitRepository:
         return files
 
     def python_files_at(self, commits: Iterable[Commit]) -> dict[str, list[TreeFile]]:
-        """`python_files` of many commits: `walk_python_files`, gathered."""
-        return dict(self.walk_python_files(commits))
-
-    def walk_python_files(self, commits: Iterable[Commit]) -> Iterator[tuple[str, list[TreeFile]]]:
-        """(commit sha, `python_files`) of each commit, oldest first, from ONE
-        `git diff-tree --stdin` that walks from each commit's tree to the next: the cost
-        follows what changed between them, not files times commits. Each commit comes as
-        soon as git has written its step: the walk holds one tree, never git's whole output
-        (hundreds of MB for a large history). Sizes are not looked up (-1): `read_blobs`
-        learns each from git as it reads it.
-        """
+        """`python_files` of many commits from ONE `git diff-tree --stdin` that walks from
+        each commit's tree to the next (oldest first): the cost follows what changed
+        between them, not files times commits. Git's output is read in blocks as it comes,
+        never held whole (hundreds of MB for a large history). Sizes are not looked up
+        (-1): `read_blobs` learns each from git as it reads it."""
         ordered = sorted({c.sha: c for c in commits}.values(), key=lambda c: c.committed_at)
         if not ordered:
-            return
+            return {}
         if any(not commit.tree for commit in ordered):
-            raise ValueError("walk_python_files needs each commit's tree (first_parent_history)")
+            raise ValueError("python_files_at needs each commit's tree (first_parent_history)")
         trees = [_EMPTY_TREES[len(ordered[0].tree)], *(commit.tree for commit in ordered)]
         requests = [f"{old} {new}" for old, new in zip(trees, trees[1:], strict=False)]
         command = (
@@ -137,17 +131,15 @@ class GitRepository:
             *("--", *(f"*{suffix}" for suffix in MINED_SUFFIXES)),
         )
         tree: dict[str, TreeFile] = {}  # path -> file, for the mined files of the current tree
-        walked = 0
+        snapshots: dict[str, list[TreeFile]] = {}
         with _StreamedGit(self.path, command, requests) as output:
-            for changes in _diffs(output):
-                if walked == len(ordered):
-                    break  # more diffs than trees: reported below
+            for commit, changes in zip(ordered, _diffs(output), strict=False):
                 _apply_changes(changes, tree)
-                yield ordered[walked].sha, list(tree.values())
-                walked += 1
+                snapshots[commit.sha] = list(tree.values())
             output.check_exit()
-        if walked != len(ordered):
-            raise SourceError(f"git diff-tree walked {walked} of {len(ordered)} trees")
+        if len(snapshots) != len(ordered):
+            raise SourceError(f"git diff-tree walked {len(snapshots)} of {len(ordered)} trees")
+        return snapshots
 
     def read_blobs(
         self, shas: Iterable[str], *, max_bytes: int | None = None
