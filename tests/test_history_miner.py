@@ -340,7 +340,7 @@ def test_the_walk_reads_diff_tree_output_split_anywhere(tmp_path, monkeypatch):
 
 def test_a_walk_git_cannot_finish_is_rejected_with_gits_message(warehouse, tmp_path):
     """A tree object missing from the clone stops diff-tree part-way: the repository is
-    rejected with what git said, and the walk's git process does not outlive it."""
+    rejected with what git said, and nothing of it is written."""
     repo = RepoBuilder(tmp_path / "broken")
     repo.commit("2021-01-10T10:00:00Z", {"a.py": "import torch\n"})
     repo.commit("2021-02-10T10:00:00Z", {"b/c.py": "import jax\n"})
