@@ -1,5 +1,6 @@
 -- Repositories that are the code of a paper: GitHub repositories linked from Papers with
--- Code or from a conference's per-paper list, and those found through papers' links.
+-- Code or from a conference's per-paper list (He's or Paper Copilot's), and those found
+-- through papers' links.
 -- grain: one row per repository
 -- repo: owner/name, lower case
 
@@ -7,8 +8,8 @@ with code_links as (
     select * from staging.stg_pwc__code_links
 ),
 
-conference_papers as (
-    select * from staging.stg_conference__papers
+paper_code_links as (
+    select * from intermediate.int_paper_code_links
 ),
 
 github_repos as (
@@ -18,9 +19,7 @@ github_repos as (
 linked as (
     select github_repo as repo from code_links where github_repo is not null
     union
-    select regexp_extract(code_repo_url, 'github\.com/([^/]+/[^/]+)', 1) as repo
-    from conference_papers
-    where code_repo_is_github
+    select repo from paper_code_links
     union
     select repo from github_repos where discovered_by = 'paper_links'
 ),

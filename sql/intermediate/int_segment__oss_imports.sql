@@ -1,7 +1,11 @@
 -- The oss_imports segment: open-source repositories importing each technology.
+-- Open source means a mined repository of a ranking cohort (the most-starred Python
+-- repositories), or one mined by hand that is no paper's code (cohort 'other'); a paper's
+-- code is the research_code segment unless it is also in a ranking cohort.
 -- A repository counts in a month when it was active (had a commit during the month) and
--- its month-end tree imports the technology in at least one file. Repositories that are
--- code of papers are left out: they are the research_code segment.
+-- its month-end tree imports the technology in at least one file. Every technology with
+-- import roots has a row in every month with an active repository, 0 where none imports
+-- it, so a rivalry's months compare like with like.
 -- grain: one row per technology and month
 -- segment: 'oss_imports'
 -- technology: study technology id
@@ -11,26 +15,39 @@
 -- value_high: equals value
 -- is_censored: false
 -- is_count: true: repositories are counted
--- n_observations: active repositories with Python files that month
+-- n_observations: active open-source repositories with Python files that month
 -- source: 'mined_imports'
 
-with repo_imports_monthly as (
-    select * from marts.repo_imports_monthly
-),
-
-snapshots as (
+with snapshots as (
     select * from staging.stg_mining__repo_snapshots
 ),
 
-paper_repos as (
-    select * from intermediate.int_paper_repositories
+snapshot_blobs as (
+    select * from staging.stg_mining__snapshot_blobs
+),
+
+blob_imports as (
+    select * from staging.stg_mining__blob_imports
+),
+
+import_roots as (
+    select * from meta.study_import_roots
+),
+
+cohorts as (
+    select * from intermediate.int_repo_cohorts
+),
+
+open_source as (
+    select distinct repo from cohorts where cohort <> 'paper_code'
 ),
 
 active_repos as (
-    select repo, month
+    select snapshots.repo, snapshots.month
     from snapshots
-    where is_active and python_files + notebook_files > 0
-        and lower(repo) not in (select lower(repo) from paper_repos)
+    where snapshots.is_active
+        and snapshots.python_files + snapshots.notebook_files > 0
+        and lower(snapshots.repo) in (select repo from open_source)
 ),
 
 active_per_month as (
@@ -40,28 +57,38 @@ active_per_month as (
 ),
 
 importing as (
-    select repo_imports_monthly.technology, repo_imports_monthly.month, count(*) as repositories
-    from repo_imports_monthly
-    inner join active_repos
-        on repo_imports_monthly.repo = active_repos.repo
-        and repo_imports_monthly.month = active_repos.month
-    group by repo_imports_monthly.technology, repo_imports_monthly.month
+    select import_roots.technology, active_repos.month, count(distinct active_repos.repo) as repositories
+    from active_repos
+    inner join snapshot_blobs
+        on active_repos.repo = snapshot_blobs.repo
+        and active_repos.month = snapshot_blobs.month
+    inner join blob_imports on snapshot_blobs.blob_sha = blob_imports.blob_sha
+    inner join import_roots on blob_imports.import_root = import_roots.import_root
+    group by import_roots.technology, active_repos.month
+),
+
+technology_months as (
+    select technologies.technology, active_per_month.month, active_per_month.n_active
+    from (select distinct technology from import_roots) as technologies
+    cross join active_per_month
 ),
 
 final as (
     select
         'oss_imports' as segment,
-        importing.technology,
-        importing.month,
-        importing.repositories as value,
-        importing.repositories as value_low,
-        importing.repositories as value_high,
+        technology_months.technology,
+        technology_months.month,
+        coalesce(importing.repositories, 0) as value,
+        coalesce(importing.repositories, 0) as value_low,
+        coalesce(importing.repositories, 0) as value_high,
         false as is_censored,
         true as is_count,
-        active_per_month.n_active as n_observations,
+        technology_months.n_active as n_observations,
         'mined_imports' as source
-    from importing
-    inner join active_per_month on importing.month = active_per_month.month
+    from technology_months
+    left join importing
+        on technology_months.technology = importing.technology
+        and technology_months.month = importing.month
 )
 
 select * from final

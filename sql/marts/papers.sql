@@ -1,6 +1,8 @@
--- Every paper uptake knows, from Papers with Code and from the conferences' per-paper
--- lists, with its code repositories and the technologies attributed to it, each with the
--- basis of the attribution: 'mined_imports' (its repository's mined code imports it),
+-- Every paper uptake knows, from Papers with Code, from the conferences' per-paper lists
+-- (He's) and from Paper Copilot's lists, with its code repositories and the technologies
+-- attributed to it, each with the basis of the attribution: 'mined_imports' (its
+-- repository's mined code imports it; for listed papers, at the first snapshot with
+-- Python from the paper's month to 12 months after, see int_list_paper_attributions),
 -- 'pwc_label' (one of its repositories carries a Papers with Code framework label the
 -- study maps to the technology; see int_pwc_paper_attributions) or 'paper_words' (its full text
 -- contains one of the technology's paper words; conference lists only). The two sources
@@ -8,7 +10,7 @@
 -- Papers without a date are kept (is_dated false) and left out of monthly series.
 -- grain: one row per paper
 -- paper_id: 'pwc:' and the Papers with Code page's slug ('pwc:attention-is-all-you-need'), or conference, year and list id ('cvpr-2019:b2eb0c03')
--- source: 'papers_with_code' or 'conference_list'
+-- source: 'papers_with_code', 'conference_list' (He's lists) or 'paper_list' (Paper Copilot's)
 -- title: the paper's title
 -- paper_date: the paper's date (Papers with Code), or the first day of its conference's month
 -- month: first day of paper_date's month
@@ -16,7 +18,9 @@
 -- venue: Papers with Code's proceeding, or the conference edition ('CVPR 2019')
 -- arxiv_id: arXiv identifier, when known
 -- url: the paper's Papers with Code page, or its PDF for conference lists
--- code_repositories: normalised URLs of the paper's code repositories, sorted
+-- code_repositories: normalised URLs of the paper's code repositories, sorted, GitHub or not
+-- has_non_github_code: true when a code link is on another host than github.com (kept, never mined)
+-- code_read_at: the month-end snapshot its mined code was read at; null when none was read
 -- technologies: study technologies attributed to the paper, sorted
 -- attributions: one {technology, basis} per technology and basis, sorted
 
@@ -30,6 +34,14 @@ code_links as (
 
 conference_papers as (
     select * from staging.stg_conference__papers
+),
+
+paper_lists as (
+    select * from staging.stg_paper_lists__papers
+),
+
+list_attributions as (
+    select * from intermediate.int_list_paper_attributions
 ),
 
 code_attributions as (
@@ -79,7 +91,17 @@ conference_attributions as (
         select distinct conference_papers.paper_key, paper_words.technology, 'paper_words' as basis
         from conference_papers, unnest(conference_papers.words) as u (word)
         inner join paper_words on u.word = paper_words.word
+        union
+        select distinct paper_key, technology, 'mined_imports' as basis
+        from list_attributions
+        where technology is not null
     )
+    group by paper_key
+),
+
+code_read as (
+    select paper_key, min(snapshot_month) as code_read_at
+    from list_attributions
     group by paper_key
 ),
 
@@ -118,10 +140,30 @@ conference_rows as (
         on conference_papers.paper_key = conference_attributions.paper_key
 ),
 
+paper_list_rows as (
+    select
+        paper_lists.paper_key as paper_id,
+        'paper_list' as source,
+        paper_lists.title,
+        paper_lists.edition_month as paper_date,
+        paper_lists.site as url,
+        upper(paper_lists.conference) || ' ' || paper_lists.year as venue,
+        cast(null as varchar) as arxiv_id,
+        list_concat(
+            list_transform(paper_lists.github_repos, lambda r: 'https://github.com/' || r),
+            paper_lists.other_code_urls
+        ) as code_repositories,
+        conference_attributions.attributions
+    from paper_lists
+    left join conference_attributions on paper_lists.paper_key = conference_attributions.paper_key
+),
+
 all_papers as (
     select * from pwc_rows
     union all by name
     select * from conference_rows
+    union all by name
+    select * from paper_list_rows
 ),
 
 final as (
@@ -135,11 +177,15 @@ final as (
         venue,
         arxiv_id,
         url,
-        code_repositories,
+        list_sort(list_distinct(code_repositories)) as code_repositories,
+        len(list_filter(code_repositories, lambda u: not starts_with(u, 'https://github.com/'))) > 0
+            as has_non_github_code,
+        code_read.code_read_at,
         list_sort(list_distinct(list_transform(coalesce(attributions, []), lambda a: a.technology)))
             as technologies,
-        list_sort(coalesce(attributions, [])) as attributions
+        list_sort(list_distinct(coalesce(attributions, []))) as attributions
     from all_papers
+    left join code_read on all_papers.paper_id = code_read.paper_key
 )
 
 select * from final

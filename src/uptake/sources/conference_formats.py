@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from uptake.errors import SourceError
+from uptake.sources.local_files import gunzip_bounded
 from uptake.sources.pwc_records import normalise_repo_url
 from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load
@@ -158,22 +159,7 @@ def parse_paper_list(file: ConferenceFile, load: Load) -> PaperList:
 
 
 def _gunzip(content: bytes) -> bytes:
-    """The inflated bytes of every gzip member (as `cat a.gz b.gz` writes), read in bounded
-    steps so that a gzip bomb is refused, not inflated."""
-    parts, total, rest = [], 0, content
-    while rest:
-        inflater = zlib.decompressobj(wbits=31)
-        part = inflater.decompress(rest, MAX_LIST_BYTES + 1 - total)
-        total += len(part)
-        if total > MAX_LIST_BYTES or inflater.unconsumed_tail:
-            raise SourceError(
-                f"gzip inflates past {MAX_LIST_BYTES // 2**20} MB: not a per-paper list"
-            )
-        if not inflater.eof:
-            raise SourceError("corrupt gzip: truncated")
-        parts.append(part)
-        rest = inflater.unused_data
-    return b"".join(parts)
+    return gunzip_bounded(content, MAX_LIST_BYTES, "a per-paper list")
 
 
 def _paper(record: object, conference: str, year: int) -> tuple:
