@@ -27,7 +27,7 @@ from uptake.errors import SourceError, UptakeError
 from uptake.flows_support import publish_load_summary, retry_if_transient
 from uptake.mining.git_plumbing import month_start
 from uptake.mining.history_miner import ParsePool, worker_pool
-from uptake.mining.mined_writer import repository_job, write_mined
+from uptake.mining.mined_writer import record_not_fetched, repository_job, write_mined
 from uptake.mining.repositories import RepositoryRef, parse_repository, unique_names
 from uptake.mining.repository_miner import MinedRepository, mine_batch
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
@@ -213,8 +213,12 @@ def github_imports(
     maximum_bytes_billed: int = DEFAULT_CAP,
     dask_address: str | None = None,
     repositories_per_task: int | None = None,
+    not_fetched: dict[str, str] | None = None,
 ) -> dict:
     """Mine `repositories` (paths, git URLs or owner/name) up to the month before `until`.
+
+    `not_fetched` maps repositories no clone could be had of to why: each is recorded
+    with that reason (outcome not_fetched), so a corpus's coverage counts it.
 
     local mode: `workers` parsing processes on this machine, or, with `dask_address`
     (default: $UPTAKE_DASK_ADDRESS), the workers of the Dask scheduler at that address.
@@ -260,6 +264,14 @@ def github_imports(
                 "rejected": summary.get("rejected", 0) + len(unreadable),
                 "rejects": [*summary.get("rejects", []), *unreadable],
             }
+    if not_fetched:
+        with Warehouse.open(db) as warehouse:
+            record_not_fetched(warehouse, not_fetched)
+        summary = {
+            **summary,
+            "not_fetched": len(not_fetched),
+            "rejects": [*summary.get("rejects", []), *not_fetched.items()],
+        }
     publish_load_summary(f"mining_{mode}", summary)
     return summary
 

@@ -1,8 +1,10 @@
-"""Load the research signal: conference framework mentions, Papers with Code dumps and the
-Hugging Face Hub's models, each in its own journaled transaction.
+"""Load the research signal: conference framework mentions, papers' code links, the
+open-source cohort, Papers with Code dumps and the Hugging Face Hub's models, each in its
+own journaled transaction.
 
 Sources: `conference_papers` (framework_mentions.csv and per-paper lists: files or
-folders), `pwc_links` and `pwc_papers` (Papers with Code dumps, .json.gz or Parquet,
+folders), `paper_lists` (Paper Copilot's per-edition lists of papers and their code
+links), `github_ranking` (the monthly most-starred Python repositories), `pwc_links` and `pwc_papers` (Papers with Code dumps, .json.gz or Parquet,
 paths or URLs, cached by ETag), `huggingface_hub` (new models per framework tag,
 incremental), and `demo` (the bundled conference mention counts).
 """
@@ -16,9 +18,19 @@ from uptake.flows_support import journal_failure, report_load, retry_if_transien
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
-SOURCES = ("conference_papers", "pwc_links", "pwc_papers", "huggingface_hub", "demo")
+SOURCES = (
+    "conference_papers",
+    "paper_lists",
+    "github_ranking",
+    "pwc_links",
+    "pwc_papers",
+    "huggingface_hub",
+    "demo",
+)
 JOURNAL_SOURCE = {
     "conference_papers": "conference_papers",
+    "paper_lists": "paper_lists",
+    "github_ranking": "github_ranking",
     "demo": "conference_papers",
     "pwc_links": "papers_with_code",
     "pwc_papers": "papers_with_code",
@@ -33,6 +45,23 @@ def load_conference(db: str | None, locations: list[str]) -> dict:
 
     with Warehouse.open(db) as warehouse:
         return load_conference_papers(warehouse, locations)
+
+
+# Lists and rankings are files or URLs read whole; a bad file is a reject, a network
+# failure a retry.
+@task(
+    retries=2,
+    retry_delay_seconds=[30, 300],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
+def load_code_corpus_source(db: str | None, source: str, locations: list[str]) -> dict:
+    from uptake.sources.github_ranking import load_github_ranking
+    from uptake.sources.paper_lists import load_paper_lists
+
+    loader = load_paper_lists if source == "paper_lists" else load_github_ranking
+    with Warehouse.open(db) as warehouse:
+        return loader(warehouse, locations)
 
 
 # Downloads are cached by ETag and resumable; unchanged dumps are skipped, so a retry is cheap.
@@ -78,6 +107,8 @@ def research_signals(
             summary = load_conference(db, [str(bundled_conference_path())])
         elif source == "conference_papers":
             summary = load_conference(db, _required(source, locations))
+        elif source in ("paper_lists", "github_ranking"):
+            summary = load_code_corpus_source(db, source, _required(source, locations))
         elif source in ("pwc_links", "pwc_papers"):
             summary = load_pwc(db, source.removeprefix("pwc_"), _required(source, locations))
         else:

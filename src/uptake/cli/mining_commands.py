@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
+from pathlib import Path
 
 import click
 
@@ -25,7 +26,57 @@ def _month(value: str | None) -> date | None:
 
 
 @click.command()
-@click.argument("repositories", nargs=-1, required=True)
+@click.argument("repositories", nargs=-1)
+@click.option(
+    "--papers",
+    is_flag=True,
+    help="Mine the GitHub repositories of the papers in the warehouse (paper lists); "
+    "--sample stratifies them by edition year.",
+)
+@click.option(
+    "--cohort",
+    "cohorts",
+    multiple=True,
+    metavar="NAME",
+    help="Mine a ranking cohort's repositories (popular_python); --sample stratifies them "
+    "by the month each entered the cohort. Repeatable.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --papers or --cohort: draw N repositories of each, shared equally between "
+    "strata (default: all).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=20191,
+    show_default=True,
+    help="Seed of the --sample draw: the same seed and data draw the same repositories.",
+)
+@click.option(
+    "--clones",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Local clones of the chosen repositories, as DIR/owner/name[.git] or "
+    "DIR/owner+name/repo; a repository without one is cloned from GitHub.",
+)
+@click.option(
+    "--only-cloned",
+    is_flag=True,
+    help="With --clones: mine only the chosen repositories that have a clone there, clone none.",
+)
+@click.option(
+    "--unavailable",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="TSV of owner/name and why no clone of it could be had: each chosen one is "
+    "recorded as not_fetched with that reason instead of being cloned.",
+)
 @click.option(
     "--mode",
     type=click.Choice(["local", "api", "bigquery"]),
@@ -59,18 +110,37 @@ def _month(value: str | None) -> date | None:
 )
 @click.option("-q", "--quiet", is_flag=True, help="Do not show progress per repository.")
 @click.pass_obj
-def mine(settings, repositories, mode, until, workers, snapshot_date, dask_address, quiet):
+def mine(
+    settings,
+    repositories,
+    papers,
+    cohorts,
+    sample,
+    seed,
+    clones,
+    only_cloned,
+    unavailable,
+    mode,
+    until,
+    workers,
+    snapshot_date,
+    dask_address,
+    quiet,
+):
     """Mine which modules REPOSITORIES import at every month end, into the warehouse.
 
     REPOSITORIES are local clones, git URLs (cloned bare and blob-less next to the
     warehouse), or owner/name; NAME=PATH names a clone whose remote does not say which
-    repository it is. Blobs parsed once are never parsed again; a re-run mines only new
-    months.
+    repository it is. --papers and --cohort add the repositories of the papers or of a
+    cohort loaded in the warehouse. Blobs parsed once are never parsed again; a re-run
+    mines only new months. Every repository ends with an outcome in marts.repos (mined,
+    no_python, empty, gone, private, not_fetched, ...), never silently dropped.
 
-    Example:
+    Examples:
 
     \b
         uptake mine . --until 2024-01
+        uptake mine --papers --sample 200 --seed 7 --clones ~/clones
     """
     from uptake.flow_loader import load_flow
     from uptake.mining.repositories import CREDENTIALS_IN_URL, url_has_credentials
@@ -78,6 +148,25 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, dask_addre
     # Refused here, before the flow stores its parameters with the run.
     if any(url_has_credentials(r) for r in repositories):
         raise click.UsageError(CREDENTIALS_IN_URL)
+    if not (repositories or papers or cohorts):
+        raise click.UsageError("name REPOSITORIES, or choose --papers or --cohort NAME")
+    if (sample or clones or unavailable) and not (papers or cohorts):
+        raise click.UsageError("--sample, --clones and --unavailable go with --papers or --cohort")
+    if only_cloned and not clones:
+        raise click.UsageError("--only-cloned needs --clones DIR")
+    not_fetched: dict[str, str] = {}
+    if papers or cohorts:
+        chosen, not_fetched, untried = _corpus(
+            settings, papers, cohorts, sample, seed, clones, only_cloned, unavailable
+        )
+        repositories = [*repositories, *chosen]
+        click.secho(
+            f"Chose {_count(len(chosen) + len(not_fetched) + untried, 'repository')}: "
+            f"{len(chosen):,} to mine, {len(not_fetched):,} recorded as not fetched"
+            + (f", {untried:,} without a clone left untried" if untried else ""),
+            err=True,
+            fg="cyan",
+        )
 
     if not quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
@@ -88,7 +177,8 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, dask_addre
         on_wait=lambda message: click.secho(message, err=True, fg="cyan"),
     ):
         click.secho(
-            f"Mining {len(repositories)} repositories ({mode}) into {resolve_path(settings['db'])} ...",
+            f"Mining {_count(len(repositories), 'repository')} ({mode}) into "
+            f"{resolve_path(settings['db'])} ...",
             err=True,
             fg="cyan",
         )
@@ -98,6 +188,7 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, dask_addre
             # rejected with a reason like any unusable name instead of a traceback.
             repositories=[printable(r) for r in repositories],
             mode=mode,
+            not_fetched=not_fetched or None,
             db=settings["db"],
             until=_month(until),
             workers=workers,
@@ -112,3 +203,40 @@ def mine(settings, repositories, mode, until, workers, snapshot_date, dask_addre
     click.echo(f"mined: {figures}")
     for item, reason in summary.get("rejects", [])[:10]:
         click.secho(f"  rejected {item}: {reason}", err=True, fg="yellow")
+
+
+def _corpus(settings, papers, cohorts, sample, seed, clones, only_cloned, unavailable):
+    """(NAME=PATH or owner/name to mine, owner/name -> why not fetched, left untried)."""
+    from uptake.errors import UptakeError
+    from uptake.mining import corpus
+    from uptake.warehouse import Warehouse
+
+    try:
+        with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as w:
+            groups = [corpus.paper_repositories(w.con)] if papers else []
+            groups += [corpus.cohort_repositories(w.con, name) for name in cohorts]
+        local = corpus.find_clones(clones) if clones else {}
+        missing = corpus.read_unavailable(unavailable) if unavailable else {}
+    except UptakeError as exc:
+        raise click.ClickException(str(exc)) from None
+    chosen, not_fetched, untried, seen = [], {}, 0, set()
+    for group in groups:
+        for candidate in corpus.stratified_sample(group, sample, seed):
+            repo = candidate.repo
+            if repo in seen:
+                continue
+            seen.add(repo)
+            if repo in local:
+                chosen.append(f"{repo}={local[repo]}")
+            elif repo in missing:
+                not_fetched[repo] = missing[repo]
+            elif only_cloned:
+                untried += 1
+            else:
+                chosen.append(repo)
+    return chosen, not_fetched, untried
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number:,} {noun if number == 1 else plural}"

@@ -20,12 +20,21 @@ ALL_SOURCES = (
     "bigquery",
     "pypistats",
     "conference_papers",
+    "paper_lists",
+    "github_ranking",
     "pwc_links",
     "pwc_papers",
     "huggingface_hub",
     "demo",
 )
-FILE_SOURCES = ("top_pypi", "conference_papers", "pwc_links", "pwc_papers")
+FILE_SOURCES = (
+    "top_pypi",
+    "conference_papers",
+    "paper_lists",
+    "github_ranking",
+    "pwc_links",
+    "pwc_papers",
+)
 
 
 def register(cli: click.Group) -> None:

@@ -40,6 +40,7 @@ from uptake.mining.github_discovery import (
     utc_naive,
 )
 from uptake.mining.history_miner import MAX_BLOB_BYTES, RepositoryPlan, blob_imports
+from uptake.mining.outcomes import record_outcome
 from uptake.sources.github_api import GitHubSession
 from uptake.sources.github_history import git_blob_sha
 from uptake.warehouse import Load, Warehouse
@@ -113,6 +114,14 @@ def mine_github_repositories(
                 rows = save_repository_metadata(warehouse.con, metadata, load.load_id)
                 rows += store.replace_months(warehouse.con, snapshots, "api", load.load_id)
                 load.rows_loaded = rows
+                if stopped is None:  # a rate limit says nothing of the repository
+                    record_outcome(
+                        warehouse.con,
+                        repo.full_name if repo is not None and not load.rejects else name,
+                        load.rejects[0][1] if load.rejects else None,
+                        source="api",
+                        load_id=load.load_id,
+                    )
             history_miner.tally_repository(name, load, snapshots, totals, rejects, report)
             if stopped is not None:
                 totals["not_attempted"] = len(names) - done

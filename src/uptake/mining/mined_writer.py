@@ -12,6 +12,7 @@ from datetime import date
 
 from uptake.mining import store
 from uptake.mining.history_miner import SOURCE
+from uptake.mining.outcomes import record_outcome
 from uptake.mining.repositories import RepositoryRef
 from uptake.mining.repository_miner import MinedRepository, RepositoryJob
 from uptake.warehouse import Load, Warehouse
@@ -36,4 +37,18 @@ def write_mined(warehouse: Warehouse, mined: MinedRepository, until: date) -> Lo
         load.rows_loaded = store.write_months(
             warehouse.con, mined.months, mined.month_blobs, "local", load.load_id
         )
+        record_outcome(
+            warehouse.con, mined.repo, mined.reason or mined.failure, load_id=load.load_id
+        )
+    return load
+
+
+def record_not_fetched(warehouse: Warehouse, reasons: dict[str, str]) -> Load:
+    """Repositories no clone could be had of, each with why, in one transaction."""
+    load = Load(source=SOURCE, parameters={"not_fetched": len(reasons)})
+    for repo, reason in reasons.items():
+        load.reject(repo, reason)
+    with warehouse.load(SOURCE, load.parameters, load):
+        for repo, reason in reasons.items():
+            record_outcome(warehouse.con, repo, reason, load_id=load.load_id, outcome="not_fetched")
     return load

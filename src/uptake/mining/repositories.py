@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -149,8 +150,27 @@ def clone_or_update(ref: RepositoryRef, clones_dir: Path) -> Path:
             ref.location,
             str(target),
         ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    # No prompt for a user name: a private or deleted repository must fail, not wait.
+    environment = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
-        raise OSError(f"git could not fetch {ref.location}: {lines[-1] if lines else 'no message'}")
+        message = f"git could not fetch {ref.location}: {lines[-1] if lines else 'no message'}"
+        if lasting_clone_failure(result.stderr):
+            raise SourceError(message)  # retrying cannot help: recorded at once
+        raise OSError(message)
     return target
+
+
+# What git says when a repository is not there or not public: no retry changes that.
+_LASTING_FAILURES = re.compile(
+    r"not found|does not exist|does not appear to be a git repository|"
+    r"authentication failed|could not read username|terminal prompts disabled|"
+    r"returned error: 40[134]|access denied|repository .* disabled",
+    re.IGNORECASE,
+)
+
+
+def lasting_clone_failure(stderr: str) -> bool:
+    """Whether git's message says the repository is gone or private, not unreachable."""
+    return bool(_LASTING_FAILURES.search(stderr))
