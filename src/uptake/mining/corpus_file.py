@@ -122,14 +122,14 @@ def export_corpus(warehouse: Warehouse, destination: Path) -> CorpusSummary:
             in (select lower(repo) from corpus_repos)
         """
     )
-    tables = {name: con.execute(sql).arrow() for name, (sql, _) in _COPIED_TABLES.items()}
-    tables["repositories"] = con.execute(
+    tables = {name: con.sql(sql).to_arrow_table() for name, (sql, _) in _COPIED_TABLES.items()}
+    tables["repositories"] = con.sql(
         """
         select repo, outcome, reason, head_commit, months
         from raw.repo_mining_outcomes order by repo
         """
-    ).arrow()
-    tables["months"] = con.execute(
+    ).to_arrow_table()
+    tables["months"] = con.sql(
         """
         select repo, month, commit_sha, committed_at, python_files, notebook_files,
             fallback_files, skipped_files
@@ -137,7 +137,7 @@ def export_corpus(warehouse: Warehouse, destination: Path) -> CorpusSummary:
         where repo in (select repo from corpus_repos)
         order by repo, month
         """
-    ).arrow()
+    ).to_arrow_table()
     tables["module_sets"], tables["presence"] = _module_presence(con)
     manifest = {
         "format": FORMAT,
@@ -196,10 +196,10 @@ def _module_presence(con) -> tuple[pa.Table, pa.Table]:
         from (select distinct roots from corpus_month_sets)
         """
     )
-    module_sets = con.execute(
+    module_sets = con.sql(
         "select set_id, roots as import_roots from corpus_sets order by set_id"
-    ).arrow()
-    presence = con.execute(
+    ).to_arrow_table()
+    presence = con.sql(
         """
         with numbered as (
             select m.repo, c.set_id, m.month, m.files,
@@ -213,7 +213,7 @@ def _module_presence(con) -> tuple[pa.Table, pa.Table]:
         group by repo, set_id, files, run
         order by repo, set_id, first_month
         """
-    ).arrow()
+    ).to_arrow_table()
     return module_sets, presence
 
 
