@@ -3,13 +3,16 @@ open-source cohort, Papers with Code dumps and the Hugging Face Hub's models, ea
 own journaled transaction.
 
 Sources: `conference_papers` (framework_mentions.csv and per-paper lists: files or
-folders), `paper_lists` (Paper Copilot's per-edition lists of papers and their code
+folders), `mined_corpus` (a corpus file written by `uptake export-corpus`: mined
+repositories with the papers and listings naming them), `paper_lists` (Paper Copilot's per-edition lists of papers and their code
 links), `github_ranking` (the monthly most-starred Python repositories), `pwc_links` and `pwc_papers` (Papers with Code dumps, .json.gz or Parquet,
 paths or URLs, cached by ETag), `huggingface_hub` (new models per framework tag,
-incremental), and `demo` (the bundled conference mention counts).
+incremental), and `demo` (the bundled conference mention counts and mined corpus).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -22,6 +25,7 @@ SOURCES = (
     "conference_papers",
     "paper_lists",
     "github_ranking",
+    "mined_corpus",
     "pwc_links",
     "pwc_papers",
     "huggingface_hub",
@@ -31,6 +35,7 @@ JOURNAL_SOURCE = {
     "conference_papers": "conference_papers",
     "paper_lists": "paper_lists",
     "github_ranking": "github_ranking",
+    "mined_corpus": "mining_corpus",
     "demo": "conference_papers",
     "pwc_links": "papers_with_code",
     "pwc_papers": "papers_with_code",
@@ -62,6 +67,29 @@ def load_code_corpus_source(db: str | None, source: str, locations: list[str]) -
     loader = load_paper_lists if source == "paper_lists" else load_github_ranking
     with Warehouse.open(db) as warehouse:
         return loader(warehouse, locations)
+
+
+# A corpus file is read whole and checked against its manifest before the transaction.
+@task(cache_policy=NO_CACHE)
+def load_mined_corpus(db: str | None, locations: list[str]) -> dict:
+    from uptake.errors import SourceError
+    from uptake.mining.corpus_file import load_corpus
+
+    summaries = []
+    with Warehouse.open(db) as warehouse:
+        for location in locations:
+            try:
+                summaries.append(load_corpus(warehouse, Path(location)))
+            except SourceError as exc:  # one unreadable file must not stop the others
+                warehouse.reject("mining_corpus", location, str(exc))
+                summaries.append({"rows": 0, "skipped": 0, "rejects": [(location, str(exc))]})
+    return {
+        "source": "mining_corpus",
+        "rows": sum(s["rows"] for s in summaries),
+        "skipped": sum(s["skipped"] for s in summaries),
+        "rejected": sum(len(s["rejects"]) for s in summaries),
+        "rejects": [r for s in summaries for r in s["rejects"]],
+    }
 
 
 # Downloads are cached by ETag and resumable; unchanged dumps are skipped, so a retry is cheap.
@@ -102,9 +130,14 @@ def research_signals(
         raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
     try:
         if source == "demo":
-            from uptake.sources.bundled_figures import bundled_conference_path
+            from uptake.sources.bundled_figures import bundled_conference_path, bundled_corpus_path
 
             summary = load_conference(db, [str(bundled_conference_path())])
+            corpus = load_mined_corpus(db, [str(bundled_corpus_path())])
+            report_load("mined_corpus", corpus)
+            summary = _combined(summary, corpus)
+        elif source == "mined_corpus":
+            summary = load_mined_corpus(db, _required(source, locations))
         elif source == "conference_papers":
             summary = load_conference(db, _required(source, locations))
         elif source in ("paper_lists", "github_ranking"):
@@ -119,6 +152,17 @@ def research_signals(
         raise
     report_load(source, summary)
     return summary
+
+
+def _combined(first: dict, second: dict) -> dict:
+    """Two loads' summaries as the one the demo's research step reports."""
+    return {
+        **first,
+        "rows": first["rows"] + second["rows"],
+        "skipped": first["skipped"] + second["skipped"],
+        "rejected": first["rejected"] + second["rejected"],
+        "rejects": [*first["rejects"], *second["rejects"]],
+    }
 
 
 def _required(source: str, locations: list[str] | None) -> list[str]:

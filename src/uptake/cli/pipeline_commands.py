@@ -22,6 +22,7 @@ ALL_SOURCES = (
     "conference_papers",
     "paper_lists",
     "github_ranking",
+    "mined_corpus",
     "pwc_links",
     "pwc_papers",
     "huggingface_hub",
@@ -32,6 +33,7 @@ FILE_SOURCES = (
     "conference_papers",
     "paper_lists",
     "github_ranking",
+    "mined_corpus",
     "pwc_links",
     "pwc_papers",
 )

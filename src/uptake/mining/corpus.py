@@ -98,15 +98,17 @@ def stratified_sample(candidates: list[Candidate], size: int | None, seed: int) 
         strata[candidate.stratum].append(candidate)
     quotas = dict.fromkeys(strata, 0)
     left = size
-    open_strata = sorted(strata)
-    while left and open_strata:
-        share, extra = divmod(left, len(open_strata))
-        for index, stratum in enumerate(open_strata):
-            room = len(strata[stratum]) - quotas[stratum]
-            take = min(room, share + (1 if index < extra else 0))
+    while left:  # fill every stratum to one level; a small one gives its rest away
+        open_strata = sorted(s for s in strata if quotas[s] < len(strata[s]))
+        share = left // len(open_strata)
+        if share == 0:  # fewer left than strata: one more each for the first ones
+            for stratum in open_strata[:left]:
+                quotas[stratum] += 1
+            break
+        for stratum in open_strata:
+            take = min(share, len(strata[stratum]) - quotas[stratum])
             quotas[stratum] += take
             left -= take
-        open_strata = [s for s in open_strata if quotas[s] < len(strata[s])]
     chosen = [c for stratum in sorted(strata) for c in strata[stratum][: quotas[stratum]]]
     return sorted(chosen, key=lambda c: _draw(seed, c.repo))
 

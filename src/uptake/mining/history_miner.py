@@ -33,6 +33,7 @@ from uptake.mining.git_plumbing import (
     month_start,
 )
 from uptake.mining.imports import ExtractedImports, extract_imports, extract_many
+from uptake.mining.outcomes import record_outcome
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "mining_local"
@@ -238,6 +239,8 @@ def mine_repositories(
             load.rows_loaded = store.replace_months(
                 warehouse.con, snapshots, "local", load.load_id, month_blobs=month_blobs
             )
+            reason = load.rejects[0][1] if load.rejects else None
+            record_outcome(warehouse.con, name, reason, load_id=load.load_id)
         tally_repository(name, load, snapshots, totals, rejects, report)
     return {**totals, "rejects": rejects}
 

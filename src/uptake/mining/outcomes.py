@@ -81,8 +81,9 @@ def record_outcome(
     if outcome is None:
         if reason is not None:
             outcome = failure_outcome(reason)
-            if months and outcome in ("failed", "not_fetched"):
-                # A passing failure does not undo what an earlier run mined.
+            if months and outcome not in ("gone", "private"):
+                # A failure here (a clone moved, a network fault) does not undo what an
+                # earlier run mined; only the repository's own fate upstream does.
                 outcome, reason = "mined", f"kept from an earlier run; this run: {reason}"
 
         elif months == 0:

@@ -20,6 +20,7 @@ from uptake.warehouse import Warehouse
 
 FIGURES_FILE = "top_pypi_study_figures.json.gz"
 CONFERENCE_FILE = "conference_mentions.csv"
+CORPUS_FILE = "mined_corpus.zip"
 ATTRIBUTION = (
     "Derived from the top-pypi-packages dumps by Hugo van Kemenade "
     "(github.com/hugovk/top-pypi-packages), computed from PyPI's public BigQuery dataset "
@@ -33,6 +34,11 @@ def bundled_figures_path() -> Path:
 
 def bundled_conference_path() -> Path:
     return Path(str(resources.files("uptake") / "data" / CONFERENCE_FILE))
+
+
+def bundled_corpus_path() -> Path:
+    """The mined corpus shipped for the demo (`uptake export-corpus`)."""
+    return Path(str(resources.files("uptake") / "data" / CORPUS_FILE))
 
 
 def export_conference_mentions(warehouse: Warehouse, destination: Path) -> dict:
