@@ -86,7 +86,7 @@ def test_every_schedule_and_trigger_parses():
         for trigger in deployment.get("triggers", []):
             triggers.validate_python(trigger)
             checked += 1
-    assert checked == 10
+    assert checked == 12
 
 
 def test_the_models_rebuild_after_every_scheduled_load_and_the_analysis_after_them():
@@ -304,7 +304,11 @@ def test_deploy_all_then_a_worker_runs_the_demo_refresh_into_the_warehouse(worke
         finished = warehouse.con.execute("select min(finished_at) from meta.loads").fetchone()[0]
     assert leaders["industry_downloads"] == "pytorch since 2024-03"
     assert leaders["research_mentions"] == "pytorch since 2019-06"
-    assert loads == [("conference_papers", "succeeded", 70), ("top_pypi", "succeeded", 1249)]
+    assert loads == [
+        ("conference_papers", "succeeded", 70),
+        ("mining_corpus", "succeeded", 138_231),
+        ("top_pypi", "succeeded", 1249),
+    ]
     assert finished > started.replace(tzinfo=None) - timedelta(seconds=1)
     assert not worker["db"].exists()  # the db parameter won over the worker's UPTAKE_DB
 

@@ -25,6 +25,8 @@ SOURCE_CADENCES = {
     "bigquery_pypi": "weekly",
     "mining_local": "weekly",
     "conference_papers": "monthly",
+    "paper_lists": "monthly",
+    "github_ranking": "monthly",
     "papers_with_code": "monthly",
     "huggingface_hub": "monthly",
 }

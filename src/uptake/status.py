@@ -32,6 +32,9 @@ SOURCE_ROWS = {
     "papers_with_code": "select (select count(*) from raw.pwc_code_links)"
     " + (select count(*) from raw.pwc_papers)",
     "huggingface_hub": "select count(*) from raw.hf_models",
+    "paper_lists": "select count(*) from raw.paper_list_papers",
+    "github_ranking": "select count(*) from raw.github_ranking",
+    "mining_corpus": "select count(*) from raw.repo_snapshots where source = 'corpus'",
     "github_repos": "select count(*) from raw.github_repos",
     "mining_local": "select count(*) from raw.repo_snapshots where source = 'local'",
     "mining_api": "select count(*) from raw.repo_snapshots where source = 'api'",
