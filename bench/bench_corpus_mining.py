@@ -83,7 +83,9 @@ def main() -> None:
             planning += time.perf_counter() - t0
             floor += cat_file_floor(git_dir, list(plan.blobs()))
         outcomes = dict(
-            w.con.execute("select outcome, count(*) from raw.repo_mining_outcomes group by 1").fetchall()
+            w.con.execute(
+                "select outcome, count(*) from raw.repo_mining_outcomes group by 1"
+            ).fetchall()
         )
 
     parsing = max(0.0, mining - planning - floor)

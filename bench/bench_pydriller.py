@@ -39,8 +39,9 @@ sorted by first-parent commits (then name), and the 20 at evenly spaced quantile
 the 10th to the 90th percentile are taken: a spread around the median repository.
 --repository (repeatable) names the git directories to use instead. Each is read
 through a `git clone --bare --shared` in a scratch directory (no object is copied),
-because PyDriller writes to the configuration of the repository it opens; nothing from
-a repository is ever run.
+because PyDriller writes to the configuration of the repository it opens; the large
+files a mirror lacks are read as empty files there (`scratch_clone`), which spares
+PyDriller the reading of them. Nothing from a repository is ever run.
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/bench_pydriller.py [--repeats N] [--workers N] [--until YYYY-MM]
@@ -86,9 +87,13 @@ class Candidate:
     py_files: int  # at HEAD
 
 
-def _git(git_dir: Path, *args: str) -> str:
+def _git(git_dir: Path, *args: str, stdin: str | None = None) -> str:
     return subprocess.run(
-        ["git", "--git-dir", str(git_dir), *args], capture_output=True, check=True, text=True
+        ["git", "--git-dir", str(git_dir), *args],
+        input=stdin,
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
 
 
@@ -128,14 +133,25 @@ def name_of(git_dir: Path) -> str:
     return folder.name.replace("+", "/", 1)
 
 
-def shared_clone(git_dir: Path, scratch: Path) -> Path:
-    """A bare clone borrowing `git_dir`'s objects: PyDriller (through GitPython) writes
-    a setting into the configuration of the repository it opens, and the mirrors stay
-    untouched. Both sides read this clone, so they read the same packs."""
+def scratch_clone(git_dir: Path, scratch: Path) -> Path:
+    """A bare clone borrowing `git_dir`'s objects, which both sides read (the same
+    packs): PyDriller, through GitPython, writes a setting into the configuration of
+    the repository it opens, and the mirrors stay untouched.
+
+    A mirror may lack its largest files (data, checkpoints), which uptake never reads
+    but PyDriller's patches do: git stops on the first one. In the clone each missing
+    object is replaced (refs/replace) by the empty blob, so PyDriller reads it as an
+    empty file, as uptake reads a missing .py blob as a file with no imports."""
     clone = scratch / f"{name_of(git_dir).replace('/', '+')}.git"
     subprocess.run(
         ["git", "clone", "-q", "--bare", "--shared", str(git_dir), str(clone)], check=True
     )
+    listed = _git(clone, "rev-list", "--objects", "--missing=print", "HEAD").splitlines()
+    missing = [line[1:] for line in listed if line.startswith("?")]
+    if missing:
+        empty_blob = _git(clone, "hash-object", "-w", "--stdin", stdin="").strip()
+        replacements = "".join(f"create refs/replace/{sha} {empty_blob}\n" for sha in missing)
+        _git(clone, "update-ref", "--stdin", stdin=replacements)
     return clone
 
 
@@ -411,7 +427,7 @@ def main() -> None:
         candidates = [describe(name, path) for name, path in corpus_repositories(args.corpus)]
         chosen = spread_around_median(candidates, SAMPLE_SIZE)
     with tempfile.TemporaryDirectory() as scratch:
-        clones = {c.name: shared_clone(c.git_dir, Path(scratch)) for c in chosen}
+        clones = {c.name: scratch_clone(c.git_dir, Path(scratch)) for c in chosen}
         smallest = min(chosen, key=lambda c: c.commits)
         # The first call in a process also starts uptake's worker processes: not counted.
         uptake_months(smallest.name, clones[smallest.name], until, args.workers)

@@ -23,7 +23,9 @@ from uptake.warehouse import Warehouse
 
 # What an analyst reads of a corpus: every mart the corpus's repositories feed (a paper or
 # a listing naming none of them is not part of the corpus).
-TRIED = "(select list('https://github.com/' || repo) from marts.repos where mining_outcome is not null)"
+TRIED = (
+    "(select list('https://github.com/' || repo) from marts.repos where mining_outcome is not null)"
+)
 MART_QUERIES = (
     "select * from marts.repo_imports_monthly order by all",
     "select * from marts.repos where mining_outcome is not null order by repo",
@@ -64,7 +66,9 @@ def mined(tmp_path):
         ]
         load_paper_lists(warehouse, [paper_list(tmp_path, "cvpr2019.json.gz", papers)])
         ranking = tmp_path / "ranking.csv"
-        ranking.write_text(HEADER + line("2019-01-01", 1, "org/tf-tool") + line("2019-01-01", 2, "org/x"))
+        ranking.write_text(
+            HEADER + line("2019-01-01", 1, "org/tf-tool") + line("2019-01-01", 2, "org/x")
+        )
         load_github_ranking(warehouse, [ranking])
         mine_repositories(
             warehouse,
@@ -156,10 +160,19 @@ def rewrite(source, target, change):
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda n, p: (n, p[:-100] if n == "months.parquet" else p), "months does not match the manifest"),
-        (lambda n, p: (None if n == "presence.parquet" else n, p), "no presence.parquet in the corpus"),
         (
-            lambda n, p: (n, json.dumps({**json.loads(p), "format_version": 99}) if n == "manifest.json" else p),
+            lambda n, p: (n, p[:-100] if n == "months.parquet" else p),
+            "months does not match the manifest",
+        ),
+        (
+            lambda n, p: (None if n == "presence.parquet" else n, p),
+            "no presence.parquet in the corpus",
+        ),
+        (
+            lambda n, p: (
+                n,
+                json.dumps({**json.loads(p), "format_version": 99}) if n == "manifest.json" else p,
+            ),
             "is corpus format 99; this uptake reads format 1",
         ),
         (lambda n, p: (n, b"{}" if n == "manifest.json" else p), "is not a mined corpus"),
@@ -190,7 +203,9 @@ def test_the_shipped_corpus_reloads_to_the_same_file_and_marts(tmp_path):
         build(warehouse)
         first = fingerprint(warehouse)
         export_corpus(warehouse, tmp_path / "again.zip")
-        outcomes = dict(rows(warehouse, "select outcome, count(*) from raw.repo_mining_outcomes group by 1"))
+        outcomes = dict(
+            rows(warehouse, "select outcome, count(*) from raw.repo_mining_outcomes group by 1")
+        )
     assert (tmp_path / "again.zip").read_bytes() == shipped.read_bytes()
     assert outcomes["mined"] >= 450 and outcomes["not_fetched"] >= 20
     with Warehouse.open(tmp_path / "again.duckdb") as warehouse:

@@ -107,7 +107,12 @@ def share_curves(con: duckdb.DuckDBPyConnection, rivalry: str) -> alt.VConcatCha
                 width=WIDTH, height=PANEL_HEIGHT, title=segment_label(segment)
             )
         )
-    return alt.vconcat(*panels).properties(title=f"{rivalry}: share of each technology")
+    # One time axis for every segment of a rivalry, so a lag between them reads by eye.
+    return (
+        alt.vconcat(*panels)
+        .resolve_scale(x="shared")
+        .properties(title=f"{rivalry}: share of each technology")
+    )
 
 
 def volumes(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:

@@ -73,6 +73,7 @@ def write_report(con: duckdb.DuckDBPyConnection, output_dir: Path, *, title: str
         robustness=[h for h in hypotheses if h["rule"] != "main"],
         crossovers=_rows(con, CROSSOVERS_SQL) if has_analysis else [],
         freshness=source_status(con),
+        corpus_coverage=_rows(con, CORPUS_COVERAGE_SQL) if _has_outcomes(con) else [],
         caveats=_caveats(con),
         notes=report.notes,
         figures=figures,
@@ -88,6 +89,20 @@ HYPOTHESES_SQL = """
     left join meta.study_technologies as t using (technology)
     order by h.rule <> 'main', h.rule, h.rivalry, h.leading_segment, h.lagging_segment
 """
+CORPUS_COVERAGE_SQL = """
+    select
+        array_to_string(cohorts, ' + ') as cohort,
+        count(*) as tried,
+        count(*) filter (where mining_outcome = 'mined') as mined,
+        count(*) filter (where mining_outcome = 'no_python') as no_python,
+        count(*) filter (where mining_outcome in ('gone', 'private')) as gone_or_private,
+        count(*) filter (where mining_outcome = 'not_fetched') as not_fetched,
+        count(*) filter (where mining_outcome in ('empty', 'unreadable', 'failed')) as other_failures
+    from marts.repos
+    where mining_outcome is not null
+    group by cohorts
+    order by cohort
+"""
 CROSSOVERS_SQL = """
     select c.*, coalesce(t.label, c.leader) as leader_label
     from marts.crossovers as c
@@ -95,6 +110,14 @@ CROSSOVERS_SQL = """
     where c.rule = 'main'
     order by c.rivalry, c.segment
 """
+
+
+def _has_outcomes(con) -> bool:
+    return charts.has_table(con, "marts", "repos") and bool(
+        con.execute("select count(*) from marts.repos where mining_outcome is not null").fetchone()[
+            0
+        ]
+    )
 
 
 def _is_main_question(hypothesis: dict) -> bool:

@@ -60,6 +60,7 @@ def render(
     notes: list[str],
     figures: list[Figure],
     vega_script: str,
+    corpus_coverage: list[dict] | None = None,
 ) -> str:
     parts = [
         "<!DOCTYPE html>",
@@ -87,6 +88,13 @@ def render(
     parts += [
         "<h2>Crossovers</h2>",
         _crossover_table(crossovers) if crossovers else "<p>No crossovers computed yet.</p>",
+        "<h2>Mined repositories: coverage</h2>",
+        "<p>Every repository uptake tried to mine, by cohort and outcome; those that could "
+        "not be mined are counted with why in <code>marts.repos</code> "
+        "(<code>mining_reason</code>).</p>"
+        + _table(list(corpus_coverage[0]), [list(r.values()) for r in corpus_coverage])
+        if corpus_coverage
+        else "<p>No repository has been mined.</p>",
         "<h2>Data freshness</h2>",
         _table(list(freshness[0]), [list(r.values()) for r in freshness])
         if freshness
