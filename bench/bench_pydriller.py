@@ -43,7 +43,7 @@ because PyDriller writes to the configuration of the repository it opens; the la
 files a mirror lacks are read as empty files there (`scratch_clone`), which spares
 PyDriller the reading of them. Nothing from a repository is ever run.
 
-    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/pip install 'pydriller>=2.12'      # the "bench" extra
     .venv/bin/python bench/bench_pydriller.py [--repeats N] [--workers N] [--until YYYY-MM]
         [--slow SECONDS] [--corpus DIR] [--repository PATH ...] [--differences]
 """
@@ -61,7 +61,8 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from pathlib import Path
 
-from pydriller import ModificationType, Repository
+from pydriller import ModificationType as Change
+from pydriller import Repository
 
 from uptake.mining.history_miner import mine_repositories
 from uptake.warehouse import Warehouse
@@ -223,7 +224,12 @@ def _python_blobs(git_dir: Path, commit: str) -> set[str]:
 
 # ---------------------------------------------------------------- PyDriller
 
-FileChange = tuple[str, frozenset[str] | None]  # .py path -> its modules, None: drop it
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # a .py path
+    modules: frozenset[str] | None  # None: the path leaves the tree, or does not parse
+    same_as: str | None = None  # a pure rename or copy: it imports what this path did
 
 
 def top_level_imports(source: str) -> frozenset[str] | None:
@@ -241,23 +247,35 @@ def top_level_imports(source: str) -> frozenset[str] | None:
     return frozenset(modules)
 
 
+# Changes whose new path holds a file, and those whose old path is gone.
+WRITES = {Change.ADD, Change.MODIFY, Change.COPY, Change.RENAME}
+REMOVES = {Change.DELETE, Change.RENAME}
+
+
 def python_changes(commit) -> list[FileChange]:
     """A PyDriller commit's changes to .py files (none for a merge: PyDriller's rule)."""
-    changes: list[FileChange] = []
+    changes = []
     for file in commit.modified_files:
         kind = file.change_type
-        if kind in (ModificationType.DELETE, ModificationType.RENAME) and file.old_path.endswith(
-            ".py"
-        ):
-            changes.append((file.old_path, None))
-        if kind in (
-            ModificationType.ADD,
-            ModificationType.MODIFY,
-            ModificationType.COPY,
-            ModificationType.RENAME,
-        ) and file.new_path.endswith(".py"):
-            changes.append((file.new_path, top_level_imports(file.source_code or "")))
+        if kind in WRITES and file.new_path.endswith(".py"):
+            if file.source_code is not None:
+                changes.append(FileChange(file.new_path, top_level_imports(file.source_code)))
+            elif kind in (Change.RENAME, Change.COPY):
+                # A pure rename or copy has no patch, and PyDriller then no source code.
+                changes.append(FileChange(file.new_path, None, same_as=file.old_path))
+            else:  # an empty file
+                changes.append(FileChange(file.new_path, frozenset()))
+        if kind in REMOVES and file.old_path.endswith(".py"):
+            changes.append(FileChange(file.old_path, None))  # after a rename has read it
     return changes
+
+
+def default_branch(git_dir: Path) -> str:
+    """HEAD's branch, which uptake mines; HEAD itself when it is detached."""
+    try:
+        return _git(git_dir, "symbolic-ref", "--short", "HEAD").strip()
+    except subprocess.CalledProcessError:
+        return "HEAD"
 
 
 def first_parent_owners(git_dir: Path, branch: str) -> dict[str, str]:
@@ -284,7 +302,7 @@ def first_parent_owners(git_dir: Path, branch: str) -> dict[str, str]:
 
 
 def pydriller_months(git_dir: Path, until: date) -> ModulesByMonth:
-    branch = _git(git_dir, "symbolic-ref", "--short", "HEAD").strip()
+    branch = default_branch(git_dir)
     owners = first_parent_owners(git_dir, branch)
     imports: dict[str, frozenset[str]] = {}  # .py path -> modules, in the branch as it stands
     held_back: dict[str, list[list[FileChange]]] = defaultdict(list)  # merge -> side changes
@@ -293,11 +311,12 @@ def pydriller_months(git_dir: Path, until: date) -> ModulesByMonth:
     month: date | None = None
 
     def apply(changes: list[FileChange]) -> None:
-        for path, modules in changes:
+        for change in changes:
+            modules = imports.get(change.same_as) if change.same_as else change.modules
             if modules is None:
-                imports.pop(path, None)
+                imports.pop(change.path, None)
             else:
-                imports[path] = modules
+                imports[change.path] = modules
 
     def close_months_before(stop: date) -> None:
         nonlocal month
@@ -336,26 +355,29 @@ def pydriller_run(git_dir: Path, until: date) -> tuple[float, ModulesByMonth]:
 # ---------------------------------------------------------------- comparison
 
 
-def agreement(ours: ModulesByMonth, theirs: ModulesByMonth) -> float:
+def agreement(uptake: ModulesByMonth, pydriller: ModulesByMonth) -> float:
     """Share of months whose two module sets are equal; a month one side lacks differs."""
-    months = ours.keys() | theirs.keys()
+    months = uptake.keys() | pydriller.keys()
     if not months:
         return 1.0
-    return sum(ours.get(m) == theirs.get(m) for m in months) / len(months)
+    return sum(uptake.get(m) == pydriller.get(m) for m in months) / len(months)
 
 
-def first_difference(ours: ModulesByMonth, theirs: ModulesByMonth) -> str:
-    for month in sorted(ours.keys() | theirs.keys()):
-        a, b = ours.get(month), theirs.get(month)
-        if a != b:
-            if a is None or b is None:
-                return f"{month:%Y-%m} only in {'PyDriller' if a is None else 'uptake'}"
-            differing = sum(ours.get(m) != theirs.get(m) for m in ours.keys() | theirs.keys())
-            return (
-                f"{differing} months, first {month:%Y-%m}: uptake only {sorted(a - b)[:6]}, "
-                f"PyDriller only {sorted(b - a)[:6]}"
-            )
-    return "none"
+def first_difference(uptake: ModulesByMonth, pydriller: ModulesByMonth) -> str:
+    """How many months differ, and how the first of them does."""
+    differing = sorted(
+        m for m in uptake.keys() | pydriller.keys() if uptake.get(m) != pydriller.get(m)
+    )
+    if not differing:
+        return "none"
+    first = differing[0]
+    ours, theirs = uptake.get(first), pydriller.get(first)
+    if ours is None or theirs is None:
+        return f"{len(differing)} months, first {first:%Y-%m} mined by one side only"
+    return (
+        f"{len(differing)} months, first {first:%Y-%m}: uptake only {sorted(ours - theirs)[:6]}, "
+        f"PyDriller only {sorted(theirs - ours)[:6]}"
+    )
 
 
 @dataclass(frozen=True)
@@ -460,12 +482,12 @@ def print_row(row: Row, *, header: bool) -> None:
     if header:
         print(
             f"{'repository':<44} {'commits':>7} {'months':>6} {'uptake s':>9} "
-            f"{'PyDriller s':>11} {'runs':>4} {'ratio':>6} {'agree':>6} {'agree .py':>9}"
+            f"{'PyDriller s':>11} {'runs':>4} {'ratio':>6} {'agree':>7} {'agree .py':>9}"
         )
     print(
-        f"{row.name:<44} {row.commits:>7} {row.months:>6} {row.uptake_s:>9.2f} "
-        f"{row.pydriller_s:>11.2f} {row.pydriller_runs:>4} {row.ratio:>5.1f}x "
-        f"{row.agree:>6.0%} {row.agree_python:>9.0%}",
+        f"{row.name:<44} {row.commits:>7} {row.months:>6} {row.uptake_s:>9.3f} "
+        f"{row.pydriller_s:>11.3f} {row.pydriller_runs:>4} {row.ratio:>5.1f}x "
+        f"{row.agree:>7.1%} {row.agree_python:>9.1%}",
         flush=True,
     )
 

@@ -31,6 +31,7 @@ VOLATILE_COLUMNS = frozenset(
         "parsed_at",  # when the miner parsed a blob (raw.blob_imports)
         "listed_at",  # when a Hub tag listing began (raw.hf_tag_listings)
         "applied_at",  # when a migration ran (meta.schema_migrations)
+        "checked_at",  # when a repository's mining outcome was recorded (raw.repo_mining_outcomes)
     }
 )
 FINGERPRINTED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "meta")
@@ -168,6 +169,15 @@ def step_conference(db: str, inputs: dict) -> None:
 
     with Warehouse.open(db) as warehouse:
         load_conference_papers(warehouse, inputs["conference"])
+
+
+def step_corpus(db: str, inputs: dict) -> None:
+    from uptake.mining.corpus_file import load_corpus
+    from uptake.sources.bundled_figures import bundled_corpus_path
+    from uptake.warehouse import Warehouse
+
+    with Warehouse.open(db) as warehouse:
+        load_corpus(warehouse, Path(inputs.get("corpus") or bundled_corpus_path()))
 
 
 def step_pwc_links(db: str, inputs: dict) -> None:

@@ -166,14 +166,18 @@ def test_a_rerun_mines_new_months_only_and_parses_only_changed_files(tmp_path):
     assert roots == ["os", "tensorflow", "torch"]
 
 
-def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, monkeypatch):
-    import flows.github_imports as module
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting is refused, a passing failure."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def counting_clones(monkeypatch) -> list[str]:
     from uptake.mining import repository_miner
 
-    # No waiting between attempts; the attempts themselves still happen.
-    monkeypatch.setattr(
-        module, "mine_batch_task", module.mine_batch_task.with_options(retry_delay_seconds=0)
-    )
     clones = []
     original = repository_miner.clone_or_update
 
@@ -182,21 +186,61 @@ def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, m
         return original(ref, clones_dir)
 
     monkeypatch.setattr(repository_miner, "clone_or_update", counted)
+    return clones
+
+
+def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, monkeypatch):
+    import flows.github_imports as module
+
+    # No waiting between attempts; the attempts themselves still happen.
+    monkeypatch.setattr(
+        module, "mine_batch_task", module.mine_batch_task.with_options(retry_delay_seconds=0)
+    )
+    clones = counting_clones(monkeypatch)
     repo = RepoBuilder(tmp_path / "repo")
     repo.commit("2021-01-05T10:00:00Z", {"a.py": "import torch\n"})
 
     summary = module.github_imports(
-        repositories=[f"file://{tmp_path / 'nowhere'}", f"o/r={repo.path}"],
+        repositories=[
+            f"lab/down=http://127.0.0.1:{closed_port()}/lab/down.git",
+            f"o/r={repo.path}",
+        ],
         db=str(tmp_path / "w.duckdb"),
         until=date(2021, 3, 1),
         repositories_per_task=2,
     )
 
     assert (summary["repositories"], summary["months"], summary["rejected"]) == (2, 2, 1)
-    assert summary["rejects"][0][0] == "local/nowhere"
+    assert summary["rejects"][0][0] == "lab/down"
     assert "git could not fetch" in summary["rejects"][0][1]
     # In the batch once, then alone: a first try and two retries.
-    assert clones == ["local/nowhere"] * 4
+    assert clones == ["lab/down"] * 4
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        assert (
+            count(
+                warehouse, "select count(*) from raw.repo_mining_outcomes where outcome = 'failed'"
+            )
+            == 1
+        )
+
+
+def test_a_url_that_is_no_repository_is_rejected_at_once(tmp_path, monkeypatch):
+    import flows.github_imports as module
+
+    clones = counting_clones(monkeypatch)
+    summary = module.github_imports(
+        repositories=[f"file://{tmp_path / 'nowhere'}"],
+        db=str(tmp_path / "w.duckdb"),
+        until=date(2021, 3, 1),
+    )
+    assert summary["rejects"][0][0] == "local/nowhere"
+    assert "does not appear to be a git repository" in summary["rejects"][0][1]
+    assert clones == ["local/nowhere"]  # no retry can make it one
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        assert (
+            count(warehouse, "select count(*) from raw.repo_mining_outcomes where outcome = 'gone'")
+            == 1
+        )
 
 
 def test_a_run_killed_after_two_repositories_resumes_with_the_third(

@@ -77,7 +77,10 @@ def test_the_research_to_industry_notebook_computes_its_prose(demo_warehouse, tm
     assert "- industry_downloads: **pytorch** since **2024-03**" in prose
     assert "industry_downloads crossed to **pytorch** 57 months after research_mentions" in prose
     assert "**supported**: research_mentions crossed to pytorch in 2019-06" in prose
-    assert "6 pairs of segments over 6 rivalries: 5 inconclusive, 1 supported." in prose
+    assert (
+        "36 pairs of segments over 6 rivalries: 3 contradicted, 29 inconclusive, 4 supported."
+        in prose
+    )
     assert charts(notebook) == 3  # the curves, the moved curve, the lags
 
 

@@ -270,3 +270,27 @@ def test_an_edition_loaded_again_with_other_bytes_replaces_its_papers(warehouse,
     assert rows(warehouse, "select title, github_repos from raw.paper_list_papers") == [
         ("A", ["a/a"])
     ]
+
+
+def test_lists_load_from_urls_and_a_refusing_server_is_a_reject(warehouse, tmp_path):
+    from tests.fakes.loopback import LoopbackServer, Reply, replying_handler
+
+    body = gzip.compress(json.dumps([paper("Served", "https://github.com/lab/served")]).encode())
+
+    class ListServer(LoopbackServer):
+        def _handler_class(self):
+            def answer(request):
+                return Reply(200, body) if request.path == "/lists/iclr2021.json.gz" else Reply(404)
+
+            return replying_handler(answer, "application/gzip")
+
+    with ListServer() as server:
+        base = server.base_url
+        summary = load_paper_lists(
+            warehouse, [f"{base}/lists/iclr2021.json.gz", f"{base}/lists/iclr2022.json.gz"]
+        )
+    missing = f"{base}/lists/iclr2022.json.gz"
+    assert summary["rows"] == 1
+    assert summary["rejects"] == [(missing, f"{missing} answered HTTP 404 Not Found")]
+    origins = rows(warehouse, "select conference, year, origin from raw.paper_list_editions")
+    assert origins == [("iclr", 2021, f"{base}/lists/iclr2021.json.gz")]

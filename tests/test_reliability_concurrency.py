@@ -78,6 +78,7 @@ def clean_demo_run(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("clean") / "w.duckdb")
     STEPS["demo"](db, {})
     STEPS["conference"](db, {"conference": [str(bundled_conference_path())]})
+    STEPS["corpus"](db, {})
     STEPS["build"](db, {})
     with Warehouse.open(db) as warehouse:
         return warehouse_fingerprint(warehouse.con), succeeded_loads(warehouse.con)
@@ -111,8 +112,10 @@ def test_two_refreshes_with_wait_run_one_after_the_other(tmp_path, prefect_home,
     assert loads(db) == [
         ("top_pypi", "succeeded", 1249, 0),
         ("conference_papers", "succeeded", 70, 0),
+        ("mining_corpus", "succeeded", 138_231, 0),
         ("top_pypi", "succeeded", 0, 158),
         ("conference_papers", "succeeded", 0, 1),
+        ("mining_corpus", "succeeded", 0, 1),
     ]
 
 

@@ -48,4 +48,7 @@ def test_mined_imports_take_precedence_over_the_pwc_label(warehouse, tmp_path):
         ("pwc:a", [{"technology": "pytorch", "basis": "mined_imports"}]),
         ("pwc:b", [{"technology": "tensorflow", "basis": "pwc_label"}]),
     ]
-    assert rows(warehouse, "select repo, is_paper_code from marts.repos") == [("lab/model-a", True)]
+    # Both are papers' code; only model-a was mined.
+    assert rows(
+        warehouse, "select repo, is_paper_code, mining_outcome from marts.repos order by repo"
+    ) == [("lab/model-a", True, "mined"), ("lab/model-b", True, None)]

@@ -59,7 +59,8 @@ def test_analyze_writes_the_keras_apart_rows_beside_the_main_ones(demo_warehouse
         keras_apart = con.execute(
             "select lead_crossover, lag_crossover, lag_months, verdict "
             "from marts.hypothesis_results where rule = 'keras_apart' "
-            "and rivalry = 'pytorch-vs-tensorflow'"
+            "and rivalry = 'pytorch-vs-tensorflow' "
+            "and leading_segment = 'research_mentions' and lagging_segment = 'industry_downloads'"
         ).fetchall()
         # The demo's research figures count the words pytorch and tensorflow only, and
         # downloads never counted keras: counting Keras apart changes nothing here.

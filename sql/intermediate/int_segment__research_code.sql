@@ -67,9 +67,9 @@ pwc_only as (
 ),
 
 examined as (
-    select title_key, month from list_examined
+    select title_key, month, 'mined_imports' as basis from list_examined
     union
-    select title_key, month from pwc_only
+    select title_key, month, 'pwc_label' as basis from pwc_only
 ),
 
 attributed as (
@@ -83,7 +83,11 @@ attributed as (
 ),
 
 papers_per_month as (
-    select month, count(*) as papers_examined
+    select
+        month,
+        count(distinct title_key) as papers_examined,
+        -- a month where nothing is attributed takes the basis its papers would have had
+        case when count(distinct basis) = 1 then any_value(basis) else 'mixed' end as examined_basis
     from examined
     group by month
 ),
@@ -113,7 +117,11 @@ technologies as (
 ),
 
 technology_months as (
-    select technologies.technology, papers_per_month.month, papers_per_month.papers_examined
+    select
+        technologies.technology,
+        papers_per_month.month,
+        papers_per_month.papers_examined,
+        papers_per_month.examined_basis
     from technologies
     cross join papers_per_month
 ),
@@ -129,7 +137,7 @@ final as (
         false as is_censored,
         true as is_count,
         technology_months.papers_examined as n_observations,
-        coalesce(month_basis.basis, 'mined_imports') as source
+        coalesce(month_basis.basis, technology_months.examined_basis) as source
     from technology_months
     left join attributed_per_month
         on technology_months.technology = attributed_per_month.technology

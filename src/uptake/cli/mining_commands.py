@@ -137,7 +137,7 @@ def mine(
     mines only new months. Every repository ends with an outcome in marts.repos (mined,
     no_python, empty, gone, private, not_fetched, ...), never silently dropped.
 
-    Examples:
+    Example:
 
     \b
         uptake mine . --until 2024-01

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from uptake.secrets import redact
+
 OUTCOMES = (
     "mined",
     "no_python",
@@ -93,6 +95,7 @@ def record_outcome(
             reason = f"no .py or .ipynb file in any of {months} month-end trees"
         else:
             outcome = "mined"
+    reason = redact(reason) if reason is not None else None  # git echoes URLs, tokens too
     con.execute(
         """
         insert or replace into raw.repo_mining_outcomes

@@ -155,7 +155,10 @@ def clone_or_update(ref: RepositoryRef, clones_dir: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
-        message = f"git could not fetch {ref.location}: {lines[-1] if lines else 'no message'}"
+        # git's first "fatal:" line says why; the lines after it are advice.
+        fatal = [line.removeprefix("fatal: ") for line in lines if line.startswith("fatal: ")]
+        said = fatal[0] if fatal else lines[-1] if lines else "no message"
+        message = f"git could not fetch {ref.location}: {said}"
         if lasting_clone_failure(result.stderr):
             raise SourceError(message)  # retrying cannot help: recorded at once
         raise OSError(message)
