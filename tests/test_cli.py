@@ -47,7 +47,12 @@ def test_demo_prints_who_leads_each_rivalry_and_ends_with_the_report(tmp_path):
         in result.stdout
     )
     assert "demo (pypi): 1,249 rows loaded, 0 skipped, 0 rejected" in result.stderr
-    assert "demo (research): 70 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    # 70 conference mention counts and the 138,231 rows of the mined corpus
+    assert "demo (research): 138,301 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    assert (
+        "\npytorch-vs-tensorflow: supported: oss_imports crossed to pytorch in 2019-08 and "
+        "industry_downloads in 2024-03, 55 months later (95% CI 38 to 61 months)\n"
+    ) in result.stdout
     assert (
         "Conference papers mentioning each framework (research): who leads each rivalry, and since when\n"
         "  pytorch-vs-tensorflow  PyTorch leads since 2019-06 (84.0% in 2022-05)\n"
