@@ -280,3 +280,22 @@ def test_mine_refuses_what_it_cannot_do_in_one_line(tmp_path, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_dry_run_prints_the_draw_and_mines_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    papers = [paper(f"Paper {i}", f"https://github.com/lab/repo-{i}") for i in range(6)]
+    with Warehouse.open(db) as warehouse:
+        load_paper_lists(warehouse, [paper_list(tmp_path, "cvpr2019.json.gz", papers)])
+        build(warehouse)
+
+    args = ["--db", str(db), "mine", "--papers", "--sample", "4", "--seed", "3", "--dry-run"]
+    first = CliRunner().invoke(cli, args)
+    again = CliRunner().invoke(cli, args)
+
+    assert first.exit_code == 0, first.output
+    drawn = first.stdout.splitlines()
+    assert len(drawn) == 4 and set(drawn) <= {f"lab/repo-{i}" for i in range(6)}
+    assert again.stdout == first.stdout
+    with Warehouse.open(db) as warehouse:
+        assert rows(warehouse, "select count(*) from raw.repo_mining_outcomes") == [(0,)]

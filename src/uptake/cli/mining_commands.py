@@ -71,6 +71,12 @@ def _month(value: str | None) -> date | None:
     help="With --clones: mine only the chosen repositories that have a clone there, clone none.",
 )
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --papers or --cohort: print the chosen repositories (owner/name, one a "
+    "line) and mine nothing, e.g. to fetch their clones first.",
+)
+@click.option(
     "--unavailable",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -120,6 +126,7 @@ def mine(
     seed,
     clones,
     only_cloned,
+    dry_run,
     unavailable,
     mode,
     until,
@@ -155,6 +162,8 @@ def mine(
         raise click.UsageError("--sample, --clones and --unavailable go with --papers or --cohort")
     if only_cloned and not clones:
         raise click.UsageError("--only-cloned needs --clones DIR")
+    if dry_run and not (papers or cohorts):
+        raise click.UsageError("--dry-run goes with --papers or --cohort")
     not_fetched: dict[str, str] = {}
     if papers or cohorts:
         chosen, not_fetched, untried = _corpus(
@@ -168,6 +177,10 @@ def mine(
             err=True,
             fg="cyan",
         )
+        if dry_run:
+            for name in chosen:
+                click.echo(name.split("=", 1)[0])
+            return
 
     if not quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
