@@ -45,6 +45,8 @@ bench: setup
 	$(BIN)/python bench/bench_downloads_load.py
 	$(BIN)/python bench/bench_mining_load.py
 	$(BIN)/python bench/bench_mining_writes.py
+	$(BIN)/python bench/bench_corpus_mining.py
+	$(BIN)/pip install --quiet 'pydriller>=2.12' && $(BIN)/python bench/bench_pydriller.py
 
 # Re-pin every dependency from the current environment (after changing pyproject.toml).
 lock: setup
