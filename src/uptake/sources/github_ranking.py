@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from uptake.errors import SourceError
-from uptake.sources.local_files import gunzip_bounded, is_url, read_location
+from uptake.sources.local_files import expand_folders, gunzip_bounded, read_location
 from uptake.sources.pwc_records import normalise_repo_url
 from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load, Warehouse
@@ -40,16 +40,7 @@ REQUIRED_COLUMNS = ("date", "rank", "item", "repo_url")
 
 def ranking_files(locations: Iterable[str | Path]) -> list[str]:
     """Folders expand to the CSV files in them; files and URLs pass through."""
-    expanded: list[str] = []
-    for location in locations:
-        path = Path(location)
-        if not is_url(str(location)) and path.is_dir():
-            expanded.extend(
-                str(p) for p in sorted(path.iterdir()) if p.name.endswith((".csv", ".csv.gz"))
-            )
-        else:
-            expanded.append(str(location))
-    return expanded
+    return expand_folders(locations, lambda name: name.endswith((".csv", ".csv.gz")))
 
 
 def parse_ranking(origin: str, content: bytes, load: Load) -> list[tuple]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from uptake.errors import RateLimitedError, SourceError
 from uptake.sources.unicode_text import invalid_text
@@ -47,6 +49,19 @@ def read_location(location: str, limit: int, what: str, *, timeout: float = 60.0
 
 def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
+
+
+def expand_folders(locations: Iterable[str | Path], wanted: Callable[[str], bool]) -> list[str]:
+    """Each folder becomes the files in it whose name is `wanted`, sorted; files and URLs
+    pass through as given (a missing one is the loader's to reject, with the reason)."""
+    expanded: list[str] = []
+    for location in locations:
+        path = Path(location)
+        if not is_url(str(location)) and path.is_dir():
+            expanded.extend(str(p) for p in sorted(path.iterdir()) if wanted(p.name))
+        else:
+            expanded.append(str(location))
+    return expanded
 
 
 def _within(content: bytes, limit: int, what: str) -> bytes:

@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from uptake.errors import SourceError
-from uptake.sources.local_files import gunzip_bounded, is_url, read_location
+from uptake.sources.local_files import expand_folders, gunzip_bounded, read_location
 from uptake.sources.pwc_records import normalise_repo_url
 from uptake.sources.unicode_text import invalid_text
 from uptake.warehouse import Load, Warehouse
@@ -273,16 +273,7 @@ def edition_month(conference: str, year: int) -> tuple[date, str]:
 
 def list_locations(locations: Iterable[str | Path]) -> list[str]:
     """Folders expand to the list files in them; files and URLs pass through."""
-    expanded: list[str] = []
-    for location in locations:
-        path = Path(location)
-        if not is_url(str(location)) and path.is_dir():
-            expanded.extend(
-                str(p) for p in sorted(path.iterdir()) if LIST_NAME.match(p.name.lower())
-            )
-        else:
-            expanded.append(str(location))
-    return expanded
+    return expand_folders(locations, lambda name: bool(LIST_NAME.match(name.lower())))
 
 
 def parse_list_file(origin: str, content: bytes, load: Load) -> PaperListFile:

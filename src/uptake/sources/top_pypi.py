@@ -12,8 +12,6 @@ import gzip
 import hashlib
 import io
 import tempfile
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from uptake.errors import RateLimitedError, SourceError
-from uptake.sources.local_files import read_bounded
+from uptake.errors import SourceError
+from uptake.sources.local_files import read_bounded, read_location
 from uptake.warehouse import Load, Warehouse
 
 SOURCE = "top_pypi"
@@ -91,23 +89,9 @@ def read_snapshot_path(path: str) -> SnapshotFile:
 def fetch_snapshot_url(url: str, *, timeout: float = 60.0) -> SnapshotFile:
     """GET a snapshot. HTTP 429 raises RateLimitedError and other 4xx SourceError (no use
     retrying); network failures and 5xx raise OSError, which callers may retry."""
-    request = urllib.request.Request(url, headers={"User-Agent": "uptake"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
-            content = response.read(MAX_SNAPSHOT_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 429:
-            raise RateLimitedError(f"{url} answered HTTP 429 (rate limited)") from None
-        if 400 <= exc.code < 500:
-            raise SourceError(f"{url} answered HTTP {exc.code} {exc.reason}") from None
-        raise OSError(f"{url} answered HTTP {exc.code} {exc.reason}") from None
-    return _checked_size(url, content)
-
-
-def _checked_size(origin: str, content: bytes) -> SnapshotFile:
-    if len(content) > MAX_SNAPSHOT_BYTES:
-        raise SourceError(f"larger than {MAX_SNAPSHOT_BYTES // 2**20} MB: not a snapshot")
-    return SnapshotFile(origin=origin, content=content)
+    return SnapshotFile(
+        origin=url, content=read_location(url, MAX_SNAPSHOT_BYTES, "a snapshot", timeout=timeout)
+    )
 
 
 def load_snapshot_files(
