@@ -169,3 +169,32 @@ def test_a_rivalry_with_no_data_is_named_not_drawn(demo_warehouse, tmp_path):
     assert "alphalib-vs-betalib has no shares in any segment" in html
     assert "research_mentions has no data for alphalib, betalib" in html
     assert not (tmp_path / "out" / "charts" / "shares-alphalib-vs-betalib.svg").exists()
+
+
+def test_the_answer_takes_papers_code_where_no_conference_table_counts_the_rivalry():
+    from uptake.report import _answers
+
+    def verdict(rivalry, leading, lead_crossover, lagging="industry_downloads", rule="main"):
+        return {
+            "rivalry": rivalry,
+            "leading_segment": leading,
+            "lagging_segment": lagging,
+            "lead_crossover": lead_crossover,
+            "rule": rule,
+        }
+
+    hypotheses = [
+        verdict("a-vs-b", "research_mentions", "2019-06"),
+        verdict("a-vs-b", "research_code", "2021-05"),
+        verdict("c-vs-d", "research_mentions", None),  # no conference counts them
+        verdict("c-vs-d", "research_code", "2022-04"),
+        verdict("c-vs-d", "research_code", "2022-04", lagging="oss_imports"),
+        verdict("e-vs-f", "research_mentions", None),  # no research data at all
+        verdict("a-vs-b", "research_code", "2020-01", rule="keras_apart"),
+    ]
+    chosen = [(h["rivalry"], h["leading_segment"]) for h in _answers(hypotheses)]
+    assert chosen == [
+        ("a-vs-b", "research_mentions"),
+        ("c-vs-d", "research_code"),
+        ("e-vs-f", "research_mentions"),
+    ]

@@ -68,7 +68,7 @@ def write_report(con: duckdb.DuckDBPyConnection, output_dir: Path, *, title: str
     html = page.render(
         title=title,
         generated_at=dt.datetime.now(dt.UTC),
-        answers=[h for h in hypotheses if h["rule"] == "main" and _is_main_question(h)],
+        answers=_answers(hypotheses),
         hypotheses=[h for h in hypotheses if h["rule"] == "main"],
         robustness=[h for h in hypotheses if h["rule"] != "main"],
         crossovers=_rows(con, CROSSOVERS_SQL) if has_analysis else [],
@@ -120,8 +120,21 @@ def _has_outcomes(con) -> bool:
     )
 
 
-def _is_main_question(hypothesis: dict) -> bool:
-    return (hypothesis["leading_segment"], hypothesis["lagging_segment"]) == HYPOTHESIS_SEGMENTS
+def _answers(hypotheses: list[dict]) -> list[dict]:
+    """Per rivalry, research against industry: conference mentions where the rivalry has
+    them, else papers' code (mined), so a rivalry no conference table counts still gets
+    its answer from the research it does have."""
+    research, industry = HYPOTHESIS_SEGMENTS
+    main = [h for h in hypotheses if h["rule"] == "main" and h["lagging_segment"] == industry]
+    answers = []
+    for rivalry in dict.fromkeys(h["rivalry"] for h in main):
+        pairs = {h["leading_segment"]: h for h in main if h["rivalry"] == rivalry}
+        mentions, code = pairs.get(research), pairs.get("research_code")
+        has_mentions = mentions is not None and mentions["lead_crossover"] is not None
+        answer = mentions if has_mentions or code is None else code
+        if answer is not None:
+            answers.append(answer)
+    return answers
 
 
 def _charts(con, notes: list[str]):
