@@ -21,16 +21,8 @@ snapshots as (
     select * from staging.stg_mining__repo_snapshots
 ),
 
-snapshot_blobs as (
-    select * from staging.stg_mining__snapshot_blobs
-),
-
-blob_imports as (
-    select * from staging.stg_mining__blob_imports
-),
-
-import_roots as (
-    select * from meta.study_import_roots
+repo_month_technologies as (
+    select * from intermediate.int_repo_month_technologies
 ),
 
 python_snapshots as (
@@ -56,13 +48,11 @@ read_at as (
 ),
 
 technologies_at as (
-    select distinct read_at.paper_key, read_at.repo, import_roots.technology
+    select read_at.paper_key, read_at.repo, repo_month_technologies.technology
     from read_at
-    inner join snapshot_blobs
-        on snapshot_blobs.repo = read_at.mined_repo
-        and snapshot_blobs.month = read_at.snapshot_month
-    inner join blob_imports on snapshot_blobs.blob_sha = blob_imports.blob_sha
-    inner join import_roots on blob_imports.import_root = import_roots.import_root
+    inner join repo_month_technologies
+        on repo_month_technologies.repo = read_at.mined_repo
+        and repo_month_technologies.month = read_at.snapshot_month
 ),
 
 final as (

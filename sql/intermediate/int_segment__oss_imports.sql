@@ -22,12 +22,8 @@ with snapshots as (
     select * from staging.stg_mining__repo_snapshots
 ),
 
-snapshot_blobs as (
-    select * from staging.stg_mining__snapshot_blobs
-),
-
-blob_imports as (
-    select * from staging.stg_mining__blob_imports
+repo_month_technologies as (
+    select * from intermediate.int_repo_month_technologies
 ),
 
 import_roots as (
@@ -57,14 +53,15 @@ active_per_month as (
 ),
 
 importing as (
-    select import_roots.technology, active_repos.month, count(distinct active_repos.repo) as repositories
+    select
+        repo_month_technologies.technology,
+        active_repos.month,
+        count(distinct active_repos.repo) as repositories
     from active_repos
-    inner join snapshot_blobs
-        on active_repos.repo = snapshot_blobs.repo
-        and active_repos.month = snapshot_blobs.month
-    inner join blob_imports on snapshot_blobs.blob_sha = blob_imports.blob_sha
-    inner join import_roots on blob_imports.import_root = import_roots.import_root
-    group by import_roots.technology, active_repos.month
+    inner join repo_month_technologies
+        on active_repos.repo = repo_month_technologies.repo
+        and active_repos.month = repo_month_technologies.month
+    group by repo_month_technologies.technology, active_repos.month
 ),
 
 technology_months as (
