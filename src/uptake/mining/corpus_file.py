@@ -23,7 +23,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from uptake.errors import SourceError
 from uptake.mining import store
-from uptake.warehouse import Load, Warehouse
+from uptake.warehouse import Load, Warehouse, utcnow
 
 FORMAT = "uptake-mined-corpus"
 FORMAT_VERSION = 1
@@ -281,7 +281,7 @@ def load_corpus(warehouse: Warehouse, path: Path) -> dict:
             pass
         return load.summary()
     tables = read_corpus(Path(path))
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     with warehouse.load(SOURCE, load.parameters, load):
         for name, table in tables.items():
             con.register(f"corpus_{name}", table)

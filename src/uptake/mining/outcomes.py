@@ -16,22 +16,13 @@ Every repository a mining run is given ends with one outcome, so a corpus's cove
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import duckdb
 
 from uptake.secrets import redact
+from uptake.warehouse.journal import utcnow
 
-OUTCOMES = (
-    "mined",
-    "no_python",
-    "empty",
-    "gone",
-    "private",
-    "not_fetched",
-    "unreadable",
-    "failed",
-)
+# What git and the miners say, read as an outcome; the first pattern that matches wins.
 _FAILURES = (
     (
         "private",
@@ -101,10 +92,6 @@ def record_outcome(
         insert or replace into raw.repo_mining_outcomes
         values (?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [repo, outcome, reason, head, months, source, load_id, _utcnow()],
+        [repo, outcome, reason, head, months, source, load_id, utcnow()],
     )
     return outcome
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

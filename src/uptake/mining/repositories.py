@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from uptake.errors import SourceError
+from uptake.mining.outcomes import failure_outcome
 from uptake.sources.unicode_text import invalid_text, printable
 
 _OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
@@ -165,15 +166,7 @@ def clone_or_update(ref: RepositoryRef, clones_dir: Path) -> Path:
     return target
 
 
-# What git says when a repository is not there or not public: no retry changes that.
-_LASTING_FAILURES = re.compile(
-    r"not found|does not exist|does not appear to be a git repository|"
-    r"authentication failed|could not read username|terminal prompts disabled|"
-    r"returned error: 40[134]|access denied|repository .* disabled",
-    re.IGNORECASE,
-)
-
-
 def lasting_clone_failure(stderr: str) -> bool:
-    """Whether git's message says the repository is gone or private, not unreachable."""
-    return bool(_LASTING_FAILURES.search(stderr))
+    """Whether git's message says the repository is gone, private or not there at all,
+    which no retry changes, rather than unreachable for now."""
+    return failure_outcome(stderr) in ("gone", "private", "not_fetched")

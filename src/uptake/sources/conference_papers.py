@@ -13,12 +13,13 @@ bad paper record; the rest loads.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
 from uptake.errors import SourceError
+from uptake.sources.arrow_rows import rows_table
 from uptake.sources.conference_formats import (
     LIST_NAME,
     ConferenceFile,
@@ -27,7 +28,7 @@ from uptake.sources.conference_formats import (
     parse_paper_list,
 )
 from uptake.sources.local_files import read_bounded
-from uptake.warehouse import Load, Warehouse
+from uptake.warehouse import Load, Warehouse, utcnow
 
 SOURCE = "conference_papers"
 MENTIONS_FILE = "framework_mentions.csv"
@@ -113,8 +114,8 @@ def _read(path: str) -> bytes:
 def _replace_mention_counts(con, rows: list[tuple], load: Load) -> None:
     if not rows:
         return
-    loaded_at = _utcnow()
-    table = _arrow(rows, _COUNT_SCHEMA)
+    loaded_at = utcnow()
+    table = rows_table(rows, _COUNT_SCHEMA)
     con.register("mention_counts_batch", table)
     try:
         con.execute(
@@ -134,7 +135,7 @@ def _replace_mention_counts(con, rows: list[tuple], load: Load) -> None:
 
 def _counts_held(con, rows: list[tuple]) -> bool:
     """Whether the warehouse already holds every one of these counts, value for value."""
-    con.register("held_counts_check", _arrow(rows, _COUNT_SCHEMA))
+    con.register("held_counts_check", rows_table(rows, _COUNT_SCHEMA))
     try:
         missing = con.execute(
             """
@@ -157,7 +158,7 @@ def _counts_held(con, rows: list[tuple]) -> bool:
 def _replace_paper_list(con, paper_list: PaperList, load: Load) -> None:
     edition = [paper_list.conference, paper_list.year]
     month = TYPICAL_MONTHS.get(paper_list.conference)
-    loaded_at = _utcnow()
+    loaded_at = utcnow()
     con.execute("delete from raw.conference_papers where conference = ? and year = ?", edition)
     con.execute("delete from raw.conference_paper_lists where conference = ? and year = ?", edition)
     con.execute(
@@ -166,7 +167,7 @@ def _replace_paper_list(con, paper_list: PaperList, load: Load) -> None:
         + [date(paper_list.year, month, 1) if month else None, len(paper_list.papers)]
         + [paper_list.sha256, paper_list.origin, load.load_id, loaded_at],
     )
-    table = _arrow(paper_list.papers, _PAPER_SCHEMA)
+    table = rows_table(paper_list.papers, _PAPER_SCHEMA)
     con.register("papers_batch", table)
     try:
         con.execute(
@@ -183,12 +184,6 @@ def _replace_paper_list(con, paper_list: PaperList, load: Load) -> None:
     load.rows_loaded += len(paper_list.papers)
 
 
-def _arrow(rows: list[tuple], schema: pa.Schema) -> pa.Table:
-    columns = zip(*rows, strict=True)
-    arrays = [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
 _S, _I, _L = pa.string(), pa.int64(), pa.list_(pa.string())
 _COUNT_SCHEMA = pa.schema(
     [("conference", _S), ("conference_label", _S), ("year", pa.int32())]
@@ -199,7 +194,3 @@ _PAPER_SCHEMA = pa.schema(
     [("paper_id", _S), ("title", _S), ("authors", _L), ("pdf_link", _S), ("words", _L)]
     + [("code_url", _S), ("code_repo_url", _S), ("code_repo_is_github", pa.bool_())]
 )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

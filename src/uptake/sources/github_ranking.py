@@ -26,10 +26,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from uptake.errors import SourceError
+from uptake.sources.arrow_rows import rows_table
 from uptake.sources.local_files import expand_folders, gunzip_bounded, read_location
 from uptake.sources.pwc_records import normalise_repo_url
 from uptake.sources.unicode_text import invalid_text
-from uptake.warehouse import Load, Warehouse
+from uptake.warehouse import Load, Warehouse, utcnow
 
 SOURCE = "github_ranking"
 COHORT = "popular_python"
@@ -177,12 +178,7 @@ def load_github_ranking(
 
 
 def _replace_months(con, origin: str, digest: str, rows: list[tuple], load: Load) -> None:
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    columns = list(zip(*rows, strict=True))
-    table = pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(columns, _SCHEMA, strict=True)], schema=_SCHEMA
-    )
-    con.register("ranking_batch", table)
+    con.register("ranking_batch", rows_table(rows, _SCHEMA))
     try:
         con.execute(
             "delete from raw.github_ranking where cohort = ? "
@@ -196,7 +192,7 @@ def _replace_months(con, origin: str, digest: str, rows: list[tuple], load: Load
                 description, ?, ?, ?, ?
             from ranking_batch
             """,
-            [COHORT, digest, origin, load.load_id, loaded_at],
+            [COHORT, digest, origin, load.load_id, utcnow()],
         )
     finally:
         con.unregister("ranking_batch")

@@ -24,23 +24,24 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
 from uptake.errors import SourceError
+from uptake.sources.arrow_rows import rows_table
+from uptake.sources.conference_formats import conference_id
 from uptake.sources.local_files import expand_folders, gunzip_bounded, read_location
 from uptake.sources.pwc_records import normalise_repo_url
 from uptake.sources.unicode_text import invalid_text
-from uptake.warehouse import Load, Warehouse
+from uptake.warehouse import Load, Warehouse, utcnow
 
 SOURCE = "paper_lists"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # A paper names one or a few repositories; a field naming more is not a code link.
 MAX_REPOSITORIES_PER_PAPER = 20
 LIST_NAME = re.compile(r"^(?P<conference>[a-z]+)(?P<year>\d{4})\.json(?:\.gz)?$")
-_CONFERENCE_ALIASES = {"nips": "neurips"}
 
 # (conference, year) -> the edition's opening day and where it was held, from each
 # conference's own site (its dates page or proceedings). The month of that day is the
@@ -255,8 +256,7 @@ def edition_of(name: str) -> tuple[str, int]:
         raise SourceError(
             "not a Paper Copilot list: expected a <conference><year>.json.gz name (cvpr2023.json.gz)"
         )
-    conference = match["conference"]
-    return _CONFERENCE_ALIASES.get(conference, conference), int(match["year"])
+    return conference_id(match["conference"]), int(match["year"])
 
 
 def edition_month(conference: str, year: int) -> tuple[date, str]:
@@ -401,7 +401,7 @@ def load_paper_lists(
 
 def _replace_edition(con, edition: PaperListFile, load: Load) -> None:
     key = [edition.conference, edition.year]
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = utcnow()
     con.execute("delete from raw.paper_list_papers where conference = ? and year = ?", key)
     con.execute("delete from raw.paper_list_editions where conference = ? and year = ?", key)
     con.execute(
@@ -410,12 +410,7 @@ def _replace_edition(con, edition: PaperListFile, load: Load) -> None:
         + [edition.edition_month, edition.month_basis, len(edition.papers)]
         + [edition.sha256, edition.origin, load.load_id, loaded_at],
     )
-    columns = list(zip(*edition.papers, strict=True))
-    table = pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(columns, _PAPER_SCHEMA, strict=True)],
-        schema=_PAPER_SCHEMA,
-    )
-    con.register("paper_list_batch", table)
+    con.register("paper_list_batch", rows_table(edition.papers, _PAPER_SCHEMA))
     try:
         con.execute(
             "insert into raw.paper_list_papers select ?, ?, *, ?, ? from paper_list_batch",

@@ -12,10 +12,10 @@ import pyarrow as pa
 from uptake.study import Study
 from uptake.warehouse import run_lock
 from uptake.warehouse.connection import connect, resolve_path
-from uptake.warehouse.journal import Load, record_failed_load, record_reject, recorded_load
+from uptake.warehouse.journal import Load, record_failed_load, record_reject, recorded_load, utcnow
 from uptake.warehouse.migrations import migrate
 
-__all__ = ["Load", "Warehouse", "exclusive_run", "resolve_path"]
+__all__ = ["Load", "Warehouse", "exclusive_run", "resolve_path", "utcnow"]
 
 exclusive_run = run_lock.exclusive_run
 

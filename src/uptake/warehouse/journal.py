@@ -28,7 +28,7 @@ class Load:
     rejects: list[tuple[str, str]] = field(default_factory=list)
     # Set when the Load is made, so work done before the transaction opens (downloads,
     # parsing) counts in the journal's timings.
-    started_at: datetime = field(default_factory=lambda: _utcnow())
+    started_at: datetime = field(default_factory=lambda: utcnow())
     clock: float = field(default_factory=time.perf_counter)
 
     def reject(self, item: str, reason: str) -> None:
@@ -89,7 +89,7 @@ def record_reject(con: duckdb.DuckDBPyConnection, source: str, item: str, reason
     """A reject that belongs to no load (for example a file that could not even be listed)."""
     con.execute(
         "insert into meta.rejects (load_id, source, item, reason, rejected_at) values (null, ?, ?, ?, ?)",
-        [source, redact(item), redact(reason), _utcnow()],
+        [source, redact(item), redact(reason), utcnow()],
     )
 
 
@@ -108,17 +108,18 @@ def _journal(
             status,
             error,
             started_at,
-            _utcnow(),
+            utcnow(),
             duration,
         ],
     )
     if load.rejects:
-        now = _utcnow()
+        now = utcnow()
         con.executemany(
             "insert into meta.rejects (load_id, source, item, reason, rejected_at) values (?, ?, ?, ?, ?)",
             [(load.load_id, load.source, item, reason, now) for item, reason in load.rejects],
         )
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
+    """Now, as the warehouse stores times: naive UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
