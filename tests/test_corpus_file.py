@@ -212,3 +212,8 @@ def test_the_shipped_corpus_reloads_to_the_same_file_and_marts(tmp_path):
         load_corpus(warehouse, tmp_path / "again.zip")
         build(warehouse)
         assert fingerprint(warehouse) == first
+
+
+def test_a_missing_corpus_file_is_refused_with_the_reason(warehouse, tmp_path):
+    with pytest.raises(SourceError, match="cannot read: .*No such file"):
+        load_corpus(warehouse, tmp_path / "nowhere.zip")

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from uptake.errors import SourceError
 from uptake.mining import store
+from uptake.sources.local_files import read_bounded
 from uptake.warehouse import Load, Warehouse, utcnow
 
 FORMAT = "uptake-mined-corpus"
@@ -38,10 +39,21 @@ FORMAT_VERSION = 1
 SOURCE = "mining_corpus"
 SET_PREFIX = "corpus:"
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_CORPUS_BYTES = 1024 * 1024 * 1024
 
-# name -> (select that exports it, raw table it loads into, columns the loader fills)
+
+@dataclass(frozen=True)
+class CopiedTable:
+    """Rows of a source's raw table that name the corpus's repositories, copied as they are."""
+
+    export_sql: str  # reads the rows, less load provenance, from temp tables export_corpus makes
+    target: str  # the raw table they load back into
+    key: str  # the columns that identify a row there: loading replaces rows of the same key
+
+
+# name in the file -> how its rows are exported and loaded back
 _COPIED_TABLES = {
-    "paper_list_editions": (
+    "paper_list_editions": CopiedTable(
         """
         select conference, year, edition_month, month_basis, papers, content_sha256, origin
         from raw.paper_list_editions
@@ -49,8 +61,9 @@ _COPIED_TABLES = {
         order by conference, year
         """,
         "raw.paper_list_editions",
+        "(conference, year)",
     ),
-    "paper_list_papers": (
+    "paper_list_papers": CopiedTable(
         """
         select conference, year, paper_id, title, status, track, site, code_field,
             github_repos, other_code_urls
@@ -58,26 +71,30 @@ _COPIED_TABLES = {
         order by conference, year, paper_id
         """,
         "raw.paper_list_papers",
+        "(conference, year, paper_id)",
     ),
-    "conference_paper_lists": (
+    "conference_paper_lists": CopiedTable(
         """
         select * exclude (load_id, loaded_at) from raw.conference_paper_lists
         where (conference, year) in (select (conference, year) from corpus_conference_papers)
         order by conference, year
         """,
         "raw.conference_paper_lists",
+        "(conference, year)",
     ),
-    "conference_papers": (
+    "conference_papers": CopiedTable(
         "select * from corpus_conference_papers order by conference, year, paper_id",
         "raw.conference_papers",
+        "(conference, year, paper_id)",
     ),
-    "github_ranking": (
+    "github_ranking": CopiedTable(
         """
         select * exclude (load_id, loaded_at) from raw.github_ranking
         where repo in (select lower(repo) from corpus_repos)
         order by cohort, month, rank
         """,
         "raw.github_ranking",
+        "(cohort, month, repo)",
     ),
 }
 
@@ -91,9 +108,6 @@ class CorpusSummary:
     presence_runs: int
     papers: int
     bytes: int
-
-    def as_dict(self) -> dict:
-        return self.__dict__.copy()
 
 
 def export_corpus(warehouse: Warehouse, destination: Path) -> CorpusSummary:
@@ -122,7 +136,9 @@ def export_corpus(warehouse: Warehouse, destination: Path) -> CorpusSummary:
             in (select lower(repo) from corpus_repos)
         """
     )
-    tables = {name: con.sql(sql).to_arrow_table() for name, (sql, _) in _COPIED_TABLES.items()}
+    tables = {
+        name: con.sql(table.export_sql).to_arrow_table() for name, table in _COPIED_TABLES.items()
+    }
     tables["repositories"] = con.sql(
         """
         select repo, outcome, reason, head_commit, months
@@ -217,15 +233,18 @@ def _module_presence(con) -> tuple[pa.Table, pa.Table]:
     return module_sets, presence
 
 
-def read_corpus(path: Path) -> dict[str, pa.Table]:
-    """The tables of a corpus file, checked against its manifest."""
+def read_corpus(path: Path, content: bytes | None = None) -> dict[str, pa.Table]:
+    """The tables of a corpus file (or of its `content`, read already), checked against
+    its manifest."""
+    if content is None:
+        content = read_bounded(str(path), MAX_CORPUS_BYTES, "a mined corpus")
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(content))
     except (OSError, zipfile.BadZipFile) as exc:
         raise SourceError(f"{path} is not a mined corpus: {exc}") from None
     with archive:
         try:
-            manifest = json.loads(_member(archive, "manifest.json"))
+            manifest = json.loads(_member(archive, "manifest.json", path))
         except ValueError as exc:
             raise SourceError(f"{path}: the manifest is not JSON: {exc}") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -237,7 +256,7 @@ def read_corpus(path: Path) -> dict[str, pa.Table]:
             )
         tables = {}
         for name, digest in sorted((manifest.get("sha256") or {}).items()):
-            payload = _member(archive, f"{name}.parquet")
+            payload = _member(archive, f"{name}.parquet", path)
             if hashlib.sha256(payload).hexdigest() != digest:
                 raise SourceError(f"{path}: {name} does not match the manifest (corrupt file)")
             try:
@@ -250,13 +269,13 @@ def read_corpus(path: Path) -> dict[str, pa.Table]:
     return tables
 
 
-def _member(archive: zipfile.ZipFile, name: str) -> bytes:
+def _member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
     try:
         info = archive.getinfo(name)
     except KeyError:
-        raise SourceError(f"{archive.filename}: no {name} in the corpus") from None
+        raise SourceError(f"{path}: no {name} in the corpus") from None
     if info.file_size > MAX_MEMBER_BYTES:
-        raise SourceError(f"{archive.filename}: {name} is larger than {MAX_MEMBER_BYTES >> 20} MB")
+        raise SourceError(f"{path}: {name} is larger than {MAX_MEMBER_BYTES >> 20} MB")
     with archive.open(info) as handle:
         return handle.read(MAX_MEMBER_BYTES + 1)
 
@@ -267,7 +286,8 @@ def load_corpus(warehouse: Warehouse, path: Path) -> dict:
     Rows of the same repositories, months, papers and listings are replaced; everything
     else in the warehouse stays as it is.
     """
-    content_sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    content = read_bounded(str(path), MAX_CORPUS_BYTES, "a mined corpus")
+    content_sha = hashlib.sha256(content).hexdigest()
     load = Load(SOURCE, {"corpus": Path(path).name, "sha256": content_sha})
     con = warehouse.con
     loaded_before = con.execute(
@@ -280,7 +300,7 @@ def load_corpus(warehouse: Warehouse, path: Path) -> dict:
         with warehouse.load(SOURCE, load.parameters, load):
             pass
         return load.summary()
-    tables = read_corpus(Path(path))
+    tables = read_corpus(Path(path), content)
     now = utcnow()
     with warehouse.load(SOURCE, load.parameters, load):
         for name, table in tables.items():
@@ -294,16 +314,9 @@ def load_corpus(warehouse: Warehouse, path: Path) -> dict:
 
 
 def _write(con, tables: dict[str, pa.Table], load_id: str, now: datetime) -> int:
-    keys = {
-        "raw.paper_list_editions": "(conference, year)",
-        "raw.paper_list_papers": "(conference, year, paper_id)",
-        "raw.conference_paper_lists": "(conference, year)",
-        "raw.conference_papers": "(conference, year, paper_id)",
-        "raw.github_ranking": "(cohort, month, repo)",
-    }
     rows = 0
-    for name, (_, target) in _COPIED_TABLES.items():
-        key = keys[target]
+    for name, copied in _COPIED_TABLES.items():
+        target, key = copied.target, copied.key
         con.execute(f"delete from {target} where {key} in (select {key} from corpus_{name})")  # noqa: S608 (constants)
         con.execute(f"insert into {target} select *, ?, ? from corpus_{name}", [load_id, now])  # noqa: S608
         rows += tables[name].num_rows
