@@ -81,7 +81,7 @@ def test_bad_rows_are_rejected_with_their_line_and_the_rest_loads(warehouse, tmp
 def test_the_first_day_of_a_month_stands_for_it(warehouse, tmp_path):
     text = HEADER + line("2024-03-15", 1, "lab/late") + line("2024-03-02", 1, "lab/early")
     summary = load_github_ranking(warehouse, [write(tmp_path, text, "ranking.csv")])
-    assert (summary["rows"], summary["skipped"]) == (1, 0)
+    assert (summary["rows"], summary["skipped"]) == (1, 1)  # the later day's row, counted
     assert rows(warehouse, "select repo, listed_on from raw.github_ranking") == [
         ("lab/early", date(2024, 3, 2))
     ]

@@ -74,6 +74,7 @@ def parse_ranking(origin: str, content: bytes, load: Load) -> list[tuple]:
                 load.items_skipped += 1
                 continue
             if listed_on < kept_day:  # an earlier day of the month comes later in the file
+                load.items_skipped += sum(1 for r in rows if r[0] == month)
                 rows = [r for r in rows if r[0] != month]
                 seen = {key for key in seen if key[0] != month}
                 first_day[month] = listed_on
