@@ -8,6 +8,7 @@ import duckdb
 from uptake.cli.output import format_rows, format_table
 from uptake.status import known_sources, problem_message, problems, source_status
 from uptake.warehouse import Warehouse
+from uptake.warehouse.sandbox import SandboxRefusal, check_statement, connect_sandboxed
 
 
 def register(cli: click.Group) -> None:
@@ -75,21 +76,30 @@ def status(settings, sources):
 )
 @click.pass_obj
 def sql(settings, query, fmt):
-    """Run a read-only SQL query on the warehouse.
+    """Run one read-only SQL query on the warehouse, in a sandbox.
+
+    Only the warehouse is reachable, read-only: one SELECT, EXPLAIN, PRAGMA, CALL,
+    DESCRIBE or SHOW statement; no files, URLs, extensions, ATTACH or settings.
 
     Example:
 
     \b
         uptake sql "select rivalry, leader, leading_since from marts.rivalry_leaders order by rivalry"
     """
-    with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as warehouse:
+    con = connect_sandboxed(settings["db"], wait_seconds=settings["wait"])
+    try:
         try:
-            cursor = warehouse.con.execute(query)
+            check_statement(con, query)
+            cursor = con.execute(query)
+            if cursor.description is None:
+                return
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        except SandboxRefusal as exc:
+            raise click.ClickException(str(exc)) from None
         except duckdb.Error as exc:
             message = str(exc).strip().splitlines()[0]
             raise click.ClickException(f"query failed: {message}") from None
-        if cursor.description is None:
-            return
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+    finally:
+        con.close()
     click.echo(format_rows(columns, rows, fmt), nl=False)
