@@ -13,7 +13,7 @@ error message leaving this module passes through `redact`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ from uptake.sources.bigquery_jobs import (  # noqa: F401 (part of this module's 
     make_client,
     run_within_budget,
 )
+from uptake.sources.download_rules import count_problem
 from uptake.study import normalize_project
 
 SOURCE = "bigquery_pypi"
@@ -101,8 +102,15 @@ def fetch_monthly_downloads(
     first_month: date,
     end_exclusive: date,
     maximum_bytes_billed: int,
+    on_reject: Callable[[str, str], object] | None = None,
 ) -> pa.Table:
-    """Price the query with a dry run, refuse it above the cap, else run it capped."""
+    """Price the query with a dry run, refuse it above the cap, else run it capped.
+
+    A row that breaks a download rule (`download_rules`: a count that is no integer or
+    is negative, a month outside those asked for, a key twice) takes its project's
+    month out of the answer, reported to `on_reject(item, reason)`; without
+    `on_reject` it raises SourceError.
+    """
     sql, params = monthly_downloads_query(projects, first_month, end_exclusive)
     rows = run_within_budget(
         client,
@@ -112,8 +120,43 @@ def fetch_monthly_downloads(
         what=f"PyPI downloads {first_month} to {end_exclusive}",
         hint="load from a later month",
     )
-    table = _to_arrow(rows)
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    table = _to_arrow(rows).select(SCHEMA.names)
+    rejected = _broken_project_months(table, first_month, end_exclusive)
+    for (project, month), reason in rejected.items():
+        item = f"{project} {month:%Y-%m}"
+        if on_reject is None:
+            raise SourceError(f"BigQuery's answer for {item} is refused: {reason}")
+        on_reject(item, reason)
+    if rejected:
+        keep = [(row["project"], row["month"]) not in rejected for row in table.to_pylist()]
+        table = table.filter(pa.array(keep, pa.bool_()))
+    return table.cast(SCHEMA)
+
+
+def _broken_project_months(
+    table: pa.Table, first_month: date, end_exclusive: date
+) -> dict[tuple[str, object], str]:
+    """(project, month) -> why, for every project-month with a row that breaks a rule."""
+    broken: dict[tuple[str, object], str] = {}
+    seen: set[tuple] = set()
+    for number, row in enumerate(table.to_pylist(), start=1):
+        month = row["month"]
+        key = (month, row["project"], row["installer"], row["is_ci"])
+        if not isinstance(month, date):
+            problem = f"month {month!r:.40} is not a date"
+        elif not first_month <= month < end_exclusive:
+            problem = (
+                f"month {month:%Y-%m} is outside the months asked for "
+                f"({first_month:%Y-%m} to {end_exclusive:%Y-%m}, exclusive)"
+            )
+        elif key in seen:
+            problem = f"installer {row['installer']!r}, ci {row['is_ci']} listed twice"
+        else:
+            problem = count_problem(row["downloads"])
+        seen.add(key)
+        if problem and (row["project"], month) not in broken:
+            broken[(row["project"], month)] = f"row {number}: {problem}"
+    return broken
 
 
 def load_bigquery_downloads(
@@ -139,7 +182,11 @@ def load_bigquery_downloads(
         "maximum_bytes_billed": maximum_bytes_billed,
     }
     with warehouse.load(SOURCE, parameters) as load:
-        table = fetch_monthly_downloads(client, projects, first_month, end, maximum_bytes_billed)
+        table = fetch_monthly_downloads(
+            client, projects, first_month, end, maximum_bytes_billed, on_reject=load.reject
+        )
+        # A refused month is never final, so the next load asks for it again.
+        load.parameters["refused_months"] = sorted({item for item, _ in load.rejects})
         _replace_months(warehouse.con, table, projects, first_month, end, load.load_id)
         load.rows_loaded = table.num_rows
     return {
@@ -180,12 +227,14 @@ def _final_months(con, projects: list[str]) -> set[date]:
         if not {"as_of", "first_month", "end", "projects"} <= loaded.keys():
             continue  # not a load this module wrote
         as_of = date.fromisoformat(loaded["as_of"])
+        refused = set(loaded.get("refused_months", ()))
         for month in _months(
             date.fromisoformat(loaded["first_month"]), date.fromisoformat(loaded["end"])
         ):
             if as_of >= _next_month(month) + timedelta(days=SETTLE_DAYS):
                 for project in set(loaded["projects"]) & final.keys():
-                    final[project].add(month)
+                    if f"{project} {month:%Y-%m}" not in refused:
+                        final[project].add(month)
     return set.intersection(*final.values()) if final else set()
 
 

@@ -24,6 +24,7 @@ import duckdb
 from uptake import __version__
 from uptake.errors import SourceError
 from uptake.sources.backoff import retries_exhausted, retry_wait
+from uptake.sources.download_rules import count_problem, future_problem
 from uptake.warehouse import Warehouse
 
 SOURCE = "pypistats"
@@ -158,13 +159,15 @@ def _parse_overall(url: str, payload: object) -> list[tuple[date, int]]:
 
 
 def _parse_day(url: str, item: dict) -> tuple[date, int]:
+    """One day's row, held to the download rules (`download_rules`)."""
     downloads = item.get("downloads")
     try:
         day = date.fromisoformat(item["date"])
     except (KeyError, TypeError, ValueError):
-        day = None
-    if day is None or type(downloads) is not int or downloads < 0:
-        raise SourceError(f"unexpected JSON from {url} (HTTP 200): row {item!r:.80}")
+        raise SourceError(f"unexpected JSON from {url} (HTTP 200): row {item!r:.80}") from None
+    problem = count_problem(downloads) or future_problem(day)
+    if problem:
+        raise SourceError(f"unexpected JSON from {url} (HTTP 200): {day}: {problem}")
     return day, downloads
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from uptake.errors import SourceError
+from uptake.sources.download_rules import latest_allowed_day
 from uptake.sources.local_files import read_bounded, read_location
 from uptake.warehouse import Load, Warehouse
 
@@ -31,7 +32,8 @@ _COLUMNS = {
     "last_update": "VARCHAR",
     "source": "VARCHAR",
     "query": "STRUCT(bytes_processed BIGINT)",
-    "rows": "STRUCT(download_count BIGINT, project VARCHAR)[]",
+    # JSON, not BIGINT: DuckDB would coerce "123" to 123, and a string count is refused.
+    "rows": "STRUCT(download_count JSON, project VARCHAR)[]",
 }
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -211,8 +213,8 @@ def _read_json(con, paths: list[str], statement: str) -> None:
 def _validate_parsed(
     con, staged: dict[str, SnapshotFile], load: Load, unreadable: set[str]
 ) -> None:
-    """Reject snapshots that lack a field or repeat one already in this batch, and files
-    that held no JSON document at all (empty, or only whitespace)."""
+    """Reject snapshots that lack a field, break a download rule (`download_rules`) or
+    repeat one already in this batch, and files that held no JSON document at all."""
     parsed = {
         row[0] for row in con.execute("select filename from temp.parsed_snapshots").fetchall()
     }
@@ -232,10 +234,15 @@ def _validate_parsed(
                     then 'a row lacks the field project'
                 when list_count(list_filter(rows, lambda r: r.download_count is null)) > 0
                     then 'a row lacks the field download_count'
+                when last_update::timestamp::date > $latest
+                    then format('dated {}, after {} (tomorrow, UTC)',
+                        last_update::timestamp::date, $latest)
             end as problem
         from temp.parsed_snapshots
-        """
+        """,
+        {"latest": latest_allowed_day()},
     ).fetchall()
+    problems += _row_problems(con)
     bad = list(dict.fromkeys((filename, problem) for filename, problem in problems if problem))
     for filename, problem in bad:
         load.reject(staged[filename].origin, problem)
@@ -270,6 +277,32 @@ def _validate_parsed(
     )
 
 
+def _row_problems(con) -> list[tuple[str, str]]:
+    """The first row of each snapshot that breaks a download rule, with its number."""
+    return con.execute(
+        """
+        select filename, arg_min(problem, position) from (
+            select filename, x.position, case
+                when json_type((x.r).download_count) not in ('UBIGINT', 'BIGINT')
+                    then format('row {} ({}): download count {} is not an integer',
+                        x.position, (x.r).project, left((x.r).download_count::varchar, 40))
+                when (x.r).download_count::bigint < 0
+                    then format('row {} ({}): download count {} is negative',
+                        x.position, (x.r).project, (x.r).download_count)
+                when count(*) over (partition by filename,
+                        lower(regexp_replace((x.r).project, '[-_.]+', '-', 'g'))) > 1
+                    then format('row {} ({}): the project is listed twice in one snapshot',
+                        x.position, (x.r).project)
+            end as problem
+            from temp.parsed_snapshots, unnest(rows) with ordinality as x(r, position)
+            where (x.r).project is not null and (x.r).download_count is not null
+        )
+        where problem is not null
+        group by filename
+        """
+    ).fetchall()
+
+
 def _replace_snapshots(con, load: Load) -> None:
     """Turn the parsed documents into snapshot and row tables, then upsert them."""
     con.execute(
@@ -280,7 +313,7 @@ def _replace_snapshots(con, load: Load) -> None:
             o.sha as content_sha256,
             o.origin,
             len(p.rows) as top_n,
-            list_min(list_transform(p.rows, lambda r: r.download_count)) as min_download_count,
+            list_min(list_transform(p.rows, lambda r: r.download_count::bigint)) as min_download_count,
             coalesce(p.source, 'BigQuery') as data_source,
             p.query.bytes_processed as bytes_processed
         from temp.parsed_snapshots as p
@@ -290,7 +323,7 @@ def _replace_snapshots(con, load: Load) -> None:
     con.execute(
         """
         create or replace temp table snapshot_rows as
-        select p.last_update::timestamp as snapshot_at, r.project, r.download_count
+        select p.last_update::timestamp as snapshot_at, r.project, r.download_count::bigint as download_count
         from temp.parsed_snapshots as p, unnest(p.rows) as u(r)
         """
     )
