@@ -16,6 +16,7 @@ from uptake.cli import cli
 from uptake.mining import corpus
 from uptake.mining.history_miner import mine_repositories
 from uptake.mining.mined_writer import write_mined
+from uptake.errors import SourceError
 from uptake.mining.repositories import parse_repository
 from uptake.mining.repository_miner import mine_repository
 from uptake.sources.github_ranking import load_github_ranking
@@ -238,7 +239,8 @@ def test_mine_papers_and_a_cohort_from_local_clones(tmp_path):
         + ["--clones", str(clones), "--only-cloned", "--unavailable", str(unavailable)]
         + ["--until", "2019-08"],
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # partial: two were not fetched
+    assert "partial: 2 rejected" in result.output
     assert (
         "Chose 5 repositories: 2 to mine, 2 recorded as not fetched, "
         "1 without a clone left untried" in result.output
@@ -299,3 +301,26 @@ def test_a_dry_run_prints_the_draw_and_mines_nothing(tmp_path):
     assert again.stdout == first.stdout
     with Warehouse.open(db) as warehouse:
         assert rows(warehouse, "select count(*) from raw.repo_mining_outcomes") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "name", ["httpie/cli", "file-tools/x", "httpx-org/httpx", "filesystem/spec"]
+)
+def test_a_name_that_begins_like_a_scheme_still_names_its_clone(name, tmp_path):
+    """httpie/cli=PATH was refused as "neither a local repository, a git URL, nor owner/name"."""
+    ref = parse_repository(f"{name}={tmp_path}")
+
+    assert (ref.name, ref.location) == (name, str(tmp_path))
+
+
+def test_a_url_holding_an_equals_sign_stays_a_url():
+    assert parse_repository("https://host/a?x=y.git").location == "https://host/a?x=y.git"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("file:///srv/a=b", "cannot name a repository"), ("./a=b", "neither a local repository")],
+)
+def test_a_path_holding_an_equals_sign_is_not_a_name(text, message):
+    with pytest.raises(SourceError, match=message):
+        parse_repository(text)

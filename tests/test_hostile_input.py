@@ -681,7 +681,8 @@ def test_uptake_refresh_rejects_a_path_that_is_not_utf8_instead_of_crashing(
 
     result = CliRunner().invoke(cli, ["--db", str(db), "refresh", "--source", f"top_pypi={path}"])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the only file was rejected: nothing loaded
+    assert "nothing loaded: all 1 rejected" in result.output
     assert_rejected(rejects(db, "top_pypi"), printable(path), "No such file")
 
 

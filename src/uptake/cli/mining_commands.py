@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from uptake.cli.exit_status import finish
 from uptake.sources.unicode_text import printable
 from uptake.warehouse import exclusive_run, resolve_path
 
@@ -217,6 +218,12 @@ def mine(
     click.echo(f"mined: {figures}")
     for item, reason in summary.get("rejects", [])[:10]:
         click.secho(f"  rejected {item}: {reason}", err=True, fg="yellow")
+    # Items, not reject rows: one repository may be refused for two reasons.
+    tried = len(repositories) + len(not_fetched)
+    refused = len({item for item, _ in summary.get("rejects", [])}) + summary.get(
+        "not_attempted", 0
+    )
+    finish(max(tried - refused, 0), min(refused, tried), "mined")
 
 
 def _corpus(settings, papers, cohorts, sample, seed, clones, only_cloned, unavailable):

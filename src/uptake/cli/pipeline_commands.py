@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from uptake.cli.exit_status import finish
 from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
 from uptake.sources.unicode_text import printable
@@ -161,6 +162,7 @@ def demo(settings, report_dir):
             click.echo(f"\n{row['rivalry']}: {row['reason'].split('; ')[0]}")
     _progress("Writing the report ...")
     click.echo(f"\nReport: {write_report_for(settings, report_dir).resolve()}")
+    finish(*_done_and_rejected(result), "loaded")
 
 
 @click.command()
@@ -227,6 +229,14 @@ def refresh(
         raise click.ClickException(
             f"{len(result['failures'])} source(s) failed; see above and `uptake status`"
         )
+    finish(*_done_and_rejected(result), "loaded")
+
+
+def _done_and_rejected(result: dict) -> tuple[int, int]:
+    """Items loaded or already there, and items rejected, over every source of a refresh."""
+    loads = result["loads"].values()
+    done = sum(summary["rows"] + summary["skipped"] for summary in loads)
+    return done, sum(summary["rejected"] for summary in loads)
 
 
 def _parse_sources(specs, positional: list[str]) -> tuple[list[str], dict[str, list[str]]]:

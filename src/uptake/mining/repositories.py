@@ -32,7 +32,9 @@ def parse_repository(text: str) -> RepositoryRef:
     if url_has_credentials(text):
         raise SourceError(CREDENTIALS_IN_URL)
     name, separator, location = text.partition("=")
-    if separator and name and not name.startswith(("http", "file", "/", ".")):
+    # A URL or path may hold "=" itself; a NAME never holds "://" or starts a path.
+    # (Testing for a leading "http" refused httpie/cli=PATH.)
+    if separator and name and "://" not in name and not name.startswith(("/", ".")):
         return RepositoryRef(
             name=github_name(name) if "/" in name else _plain_name(name), location=location
         )
