@@ -13,10 +13,10 @@ from tests.test_conference_papers import build, rows
 from tests.test_github_ranking import HEADER, line
 from tests.test_paper_lists import paper
 from uptake.cli import cli
+from uptake.errors import SourceError
 from uptake.mining import corpus
 from uptake.mining.history_miner import mine_repositories
 from uptake.mining.mined_writer import write_mined
-from uptake.errors import SourceError
 from uptake.mining.repositories import parse_repository
 from uptake.mining.repository_miner import mine_repository
 from uptake.sources.github_ranking import load_github_ranking

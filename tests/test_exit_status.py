@@ -38,9 +38,7 @@ def refresh(db, *paths):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_refresh_exits_0_when_all_loaded_3_with_rejects_1_when_all_rejected(
-    tmp_path, snapshots
-):
+def test_refresh_exits_0_when_all_loaded_3_with_rejects_1_when_all_rejected(tmp_path, snapshots):
     clean = refresh(tmp_path / "a.duckdb", snapshots / "good.json")
     partial = refresh(tmp_path / "b.duckdb", snapshots)
     nothing = refresh(tmp_path / "c.duckdb", snapshots / "negative.json", snapshots / "broken.json")
