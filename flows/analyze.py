@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from uptake.analysis import DEFAULT_RESAMPLES, DEFAULT_SEED
 from uptake.analysis import analyze as analyze_warehouse
 from uptake.analysis.study_variants import analyse_variants
+from uptake.flows_support import journaled_run
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -46,6 +47,7 @@ def analyse(db: str | None, study: str | None, resamples: int, seed: int) -> dic
 
 
 @flow(name="analyze")
+@journaled_run("analyze")
 def analyze(
     db: str | None = None,
     resamples: int = DEFAULT_RESAMPLES,

@@ -6,6 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from uptake.flows_support import journaled_run
 from uptake.models import build_models as build_sql_models
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
@@ -21,6 +22,7 @@ def build(db: str | None, study: str | None) -> dict:
 
 
 @flow(name="build-models")
+@journaled_run("build-models")
 def build_models(db: str | None = None, study: str | None = None) -> dict:
     """Sync the study into meta, build every model, run every data test."""
     result = build(db, study)

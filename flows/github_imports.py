@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from uptake.errors import SourceError, UptakeError
-from uptake.flows_support import publish_load_summary, retry_if_transient
+from uptake.flows_support import journaled_run, publish_load_summary, retry_if_transient
 from uptake.mining.git_plumbing import month_start
 from uptake.mining.history_miner import ParsePool, worker_pool
 from uptake.mining.mined_writer import record_not_fetched, repository_job, write_mined
@@ -203,6 +203,7 @@ def mine_bigquery(
 
 
 @flow(name="github-imports")
+@journaled_run("github-imports")
 def github_imports(
     repositories: list[str],
     mode: str = "local",

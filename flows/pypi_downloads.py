@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from uptake.errors import SourceError
-from uptake.flows_support import journal_failure, report_load, retry_if_transient
+from uptake.flows_support import journal_failure, journaled_run, report_load, retry_if_transient
 from uptake.sources import bundled_figures, top_pypi
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
 from uptake.sources.github_history import TOP_PYPI_REPO
@@ -146,6 +146,7 @@ def _load_source(
 
 
 @flow(name="pypi-downloads", log_prints=True)
+@journaled_run("pypi-downloads")
 def pypi_downloads(
     source: str = "top_pypi",
     locations: list[str] | None = None,

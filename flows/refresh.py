@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prefect import flow
 
+from uptake.flows_support import journaled_run
+
 try:
     from flows.build_models import build_models
     from flows.pypi_downloads import SOURCES as PYPI_SOURCES
@@ -25,6 +27,7 @@ SOURCES = tuple(dict.fromkeys(PYPI_SOURCES + RESEARCH_SOURCES))
 
 
 @flow(name="refresh")
+@journaled_run("refresh")
 def refresh(
     sources: list[str] | None = None,
     locations: dict[str, list[str]] | None = None,

@@ -17,7 +17,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from uptake.flows_support import journal_failure, report_load, retry_if_transient
+from uptake.flows_support import journal_failure, journaled_run, report_load, retry_if_transient
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -118,6 +118,7 @@ def load_hub(db: str | None, study: str | None, endpoint: str | None) -> dict:
 
 
 @flow(name="research-signals")
+@journaled_run("research-signals")
 def research_signals(
     source: str = "demo",
     locations: list[str] | None = None,

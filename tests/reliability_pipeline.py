@@ -35,9 +35,9 @@ VOLATILE_COLUMNS = frozenset(
     }
 )
 FINGERPRINTED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "meta")
-# meta.loads and meta.rejects are journals: they grow with every run by design and are
+# meta.loads, meta.rejects and meta.runs are journals: they grow with every run by design and are
 # checked through succeeded_loads() instead.
-JOURNAL_TABLES = frozenset({"meta.loads", "meta.rejects"})
+JOURNAL_TABLES = frozenset({"meta.loads", "meta.rejects", "meta.runs"})
 
 
 def warehouse_fingerprint(con) -> dict[str, str]:
@@ -131,6 +131,14 @@ def step_demo(db: str, inputs: dict) -> None:
 
     with Warehouse.open(db) as warehouse:
         load_bundled_figures(warehouse)
+
+
+def step_demo_run(db: str, inputs: dict) -> None:
+    """The demo load inside a journaled run, as the refresh flow does it."""
+    from uptake.warehouse.runs import recorded_run
+
+    with recorded_run(db, "refresh", {"sources": ["demo"]}):
+        step_demo(db, inputs)
 
 
 def step_top_pypi(db: str, inputs: dict) -> None:

@@ -75,12 +75,16 @@ def test_mine_exits_1_when_every_repository_was_rejected_and_3_when_some_were(tm
         args = ["--db", str(tmp_path / db), "mine", "-q", "--until", "2019-06", *names]
         return CliRunner().invoke(cli, args)
 
-    all_refused = mine("a.duckdb", f"x/plain={not_a_repo}", "x/missing=/nonexistent/path")
+    # A folder given as a file:// URL is refused at once, in one line (it took 80 s of
+    # retries and printed a traceback).
+    all_refused = mine("a.duckdb", f"file://{not_a_repo}", "x/missing=/nonexistent/path")
     some_refused = mine("b.duckdb", f"x/good={repo.path}", f"x/plain={not_a_repo}")
     none_refused = mine("c.duckdb", f"x/good={repo.path}")
 
     assert all_refused.exit_code == FAILED, all_refused.output
     assert "nothing mined: all 2 rejected" in all_refused.output
+    assert "Traceback" not in all_refused.output
+    assert "local/plain-folder: git could not fetch file://" in all_refused.output
     assert some_refused.exit_code == PARTIAL, some_refused.output
     assert none_refused.exit_code == DONE, none_refused.output
 

@@ -1,4 +1,4 @@
-"""A run killed with SIGKILL at any of 23 places leaves a warehouse that opens, holds
+"""A run killed with SIGKILL at any of 25 places leaves a warehouse that opens, holds
 nothing of the killed work, and that the next run completes into what a clean run gives.
 
 Each kill point names a function (module:attribute) that a subprocess wraps to print a
@@ -47,6 +47,8 @@ SCENARIOS: dict[str, tuple[list[tuple[str, dict]], str]] = {
     "migration": ([], "migrate"),
     "sync_study": ([("sync_study", {"study": "variant"})], "sync_study"),
     "demo": ([], "demo"),
+    "demo_run": ([], "demo_run"),
+    "corpus": ([], "corpus"),
     "top_pypi": ([("demo", {}), ("build", {})], "top_pypi"),
     "pypistats": ([], "pypistats"),
     "hub": ([("sync_study", {})], "hub"),
@@ -90,6 +92,13 @@ KILL_POINTS = [
         match=r"insert into meta\.study_rivalries",
     ),
     KillPoint("demo_journal_row_written", "uptake.warehouse.journal:_journal", "demo"),
+    KillPoint(
+        "journaled_run_before_its_load",
+        "uptake.sources.bundled_figures:load_bundled_figures",
+        "demo_run",
+        "before",
+    ),
+    KillPoint("corpus_tables_written", "uptake.mining.corpus_file:_write", "corpus"),
     KillPoint(
         "top_pypi_parsed_before_transaction",
         "uptake.sources.top_pypi:_parse_into_temp_table",

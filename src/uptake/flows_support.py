@@ -1,10 +1,15 @@
-"""What flows share: the run artifact that summarises a load."""
+"""What flows share: the run journal and the artifact that summarises a load."""
 
 from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
 
 from prefect.artifacts import create_markdown_artifact
 
 from uptake.secrets import redact
+from uptake.warehouse.runs import recorded_run
 
 MAX_REJECTS_LISTED = 20
 
@@ -93,3 +98,25 @@ def journal_failure(db: str | None, source: str, flow_source: str, exc: BaseExce
 
     with contextlib.suppress(Exception), Warehouse.open(db, wait_seconds=30) as warehouse:
         warehouse.record_failure(source, {"flow_source": flow_source}, exc)
+
+
+def journaled_run(flow_name: str) -> Callable:
+    """Record each call of the flow function in meta.runs (see uptake.warehouse.runs).
+
+    Goes under `@flow`: Prefect reads the parameters through functools.wraps.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            parameters = dict(bound.arguments)
+            with recorded_run(parameters.get("db"), flow_name, parameters):
+                return function(*args, **kwargs)
+
+        return run
+
+    return decorate

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from uptake.schedules import SOURCE_CADENCES, stale_after
+from uptake.warehouse.runs import dead_runs
 
 # What each load source holds in the warehouse, counted in rows of its raw table.
 SOURCE_ROWS = {
@@ -126,6 +127,37 @@ def problem_message(found: dict[str, list[str]], report: list[dict]) -> str:
     if "never loaded" in found:
         parts.append(f"never loaded: {', '.join(found['never loaded'])}")
     return "; ".join(parts)
+
+
+def unfinished_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Runs that never finished and that no later run of the same flow has settled:
+    marked 'died', or still 'running' with their process gone from this host."""
+    if not con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'meta' and table_name = 'runs'"
+    ).fetchone()[0]:
+        return []  # a warehouse older than the run journal
+    dead = {run_id for run_id, *_ in dead_runs(con)}
+    rows = con.execute(
+        """
+        select run_id, flow, pid, started_at, status
+        from meta.runs as r
+        where status in ('died', 'running')
+            and started_at > coalesce((
+                select max(started_at) from meta.runs as later
+                where later.flow = r.flow and later.status in ('finished', 'failed')), 'epoch')
+        order by started_at
+        """
+    ).fetchall()
+    return [
+        {"run_id": run_id, "flow": flow, "pid": pid, "started_at": started_at}
+        for run_id, flow, pid, started_at, status in rows
+        if status == "died" or run_id in dead
+    ]
+
+
+def unfinished_message(runs: list[dict]) -> str:
+    flows = ", ".join(dict.fromkeys(run["flow"] for run in runs))
+    return f"died before finishing: {flows} (see meta.runs); run again to complete"
 
 
 def format_age(age: timedelta | None) -> str:

@@ -6,8 +6,16 @@ import click
 import duckdb
 
 from uptake.cli.output import format_rows, format_table
-from uptake.status import known_sources, problem_message, problems, source_status
+from uptake.status import (
+    known_sources,
+    problem_message,
+    problems,
+    source_status,
+    unfinished_message,
+    unfinished_runs,
+)
 from uptake.warehouse import Warehouse
+from uptake.warehouse.runs import DIED
 from uptake.warehouse.sandbox import SandboxRefusal, check_statement, connect_sandboxed
 
 
@@ -32,7 +40,8 @@ def status(settings, sources):
     A scheduled source is fresh while its last successful load is younger than 1.5 times
     its interval (daily, weekly or monthly, as in prefect.yaml), stale after. Exits with
     status 1 and a one-line message naming them when a source's latest load failed or it
-    is stale; sources never loaded do not count unless named with --source.
+    is stale, or when a run died before finishing (killed, out of memory) and no later run
+    of its flow has finished; sources never loaded do not count unless named with --source.
 
     Example:
 
@@ -48,6 +57,7 @@ def status(settings, sources):
                 param_hint="--source",
             )
         report = source_status(warehouse.con, sources=list(dict.fromkeys(sources)) or None)
+        died = unfinished_runs(warehouse.con)
     columns = [
         "source",
         "rows",
@@ -60,9 +70,18 @@ def status(settings, sources):
         "state",
     ]
     click.echo(format_table(columns, [tuple(r[c] for c in columns) for r in report]), nl=False)
+    for run in died:
+        click.secho(
+            f"run {run['flow']} (pid {run['pid']}, started {run['started_at']:%Y-%m-%d %H:%M:%S})"
+            f" died: {DIED}",
+            err=True,
+            fg="red",
+        )
     found = problems(report, required=list(sources))
-    if found:
-        raise click.ClickException(problem_message(found, report))
+    messages = [problem_message(found, report)] if found else []
+    messages += [unfinished_message(died)] if died else []
+    if messages:
+        raise click.ClickException("; ".join(messages))
 
 
 @click.command()
