@@ -14,6 +14,14 @@ SECRET_ENV_VARS = ("GITHUB_TOKEN", "GH_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS_J
 _TOKEN_SHAPES = re.compile(
     r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|ya29\.[\w-]{20,})"
 )
+# A user or password before a URL's host, and query parameters that carry a credential
+# (tokens, API keys, the signatures and credentials of pre-signed S3 and GCS URLs).
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s?#]+@")
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&](?:access_token|token|api_key|apikey|key|password|secret|sig|signature"
+    r"|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature"
+    r"|x-goog-credential)=)[^&#\s]+"
+)
 
 
 def redact(text: str) -> str:
@@ -32,7 +40,18 @@ def redact(text: str) -> str:
     credentials_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if credentials_file and os.path.isfile(credentials_file):
         text = _redact_key_material(text, credentials_file)
+    text = _URL_USERINFO.sub("***@", text)
+    text = _SECRET_QUERY.sub(r"\1***", text)
     return _TOKEN_SHAPES.sub("***", text)
+
+
+def carries_credentials(text: str) -> bool:
+    """True when `text` holds something `redact` hides: a URL's user or password, a
+    credential in its query, a token, or the value of a secret environment variable."""
+    if _URL_USERINFO.search(text) or _SECRET_QUERY.search(text) or _TOKEN_SHAPES.search(text):
+        return True
+    values = (os.environ.get(name) for name in SECRET_ENV_VARS)
+    return any(value and len(value) >= 6 and value in text for value in values)
 
 
 def _redact_key_material(text: str, credentials_file: str) -> str:

@@ -25,6 +25,10 @@ import duckdb
 
 from uptake.errors import SourceError
 from uptake.mining.repositories import github_name
+from uptake.sources.local_files import read_bounded
+
+# A line per repository: even 100,000 of them is a few megabytes.
+MAX_UNAVAILABLE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,11 @@ def find_clones(folder: Path) -> dict[str, Path]:
                     _add(found, owner, name, git_dir)
                     break
         elif entry.is_dir():  # owner/name[.git]
-            for clone in sorted(entry.iterdir()):
+            try:
+                clones = sorted(entry.iterdir())
+            except OSError:
+                continue  # unreadable (a permission, a link loop): not a clone folder
+            for clone in clones:
                 git_dir = clone / ".git" if (clone / ".git").is_dir() else clone
                 if (git_dir / "HEAD").is_file():
                     _add(found, entry.name, clone.name.removesuffix(".git"), git_dir)
@@ -148,9 +156,12 @@ def _add(found: dict[str, Path], owner: str, name: str, git_dir: Path) -> None:
 def read_unavailable(path: Path) -> dict[str, str]:
     """owner/name (lower case) -> why no clone could be had, from a TSV `owner/name<TAB>reason`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"--unavailable {path}: cannot read: {exc}") from None
+        text = read_bounded(str(path), MAX_UNAVAILABLE_BYTES, "a list of unavailable repositories")
+        text = text.decode("utf-8")
+    except SourceError as exc:
+        raise SourceError(f"--unavailable {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"--unavailable {path}: not UTF-8: {exc}") from None
     unavailable = {}
     for line, fields in enumerate(csv.reader(text.splitlines(), delimiter="\t"), start=1):
         if not fields or fields[0].startswith("#"):

@@ -27,10 +27,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from uptake.errors import SourceError
 from uptake.mining import store
+from uptake.mining.repositories import repository_name
 from uptake.sources.local_files import read_bounded
 from uptake.warehouse import Load, Warehouse, utcnow
 
@@ -266,7 +268,19 @@ def read_corpus(path: Path, content: bytes | None = None) -> dict[str, pa.Table]
     missing = {"repositories", "months", "module_sets", "presence", *_COPIED_TABLES} - tables.keys()
     if missing:
         raise SourceError(f"{path}: the corpus lacks {', '.join(sorted(missing))}")
+    _check_repository_names(path, tables)
     return tables
+
+
+def _check_repository_names(path: Path, tables: dict[str, pa.Table]) -> None:
+    """Refuse a file naming a repository uptake could not have mined under that name: a
+    name is a path segment of clones and a URL elsewhere, so it must be one."""
+    for name in ("repositories", "months", "presence"):
+        for repo in pc.unique(tables[name].column("repo")).to_pylist():
+            try:
+                repository_name(repo if isinstance(repo, str) else "")
+            except SourceError as exc:
+                raise SourceError(f"{path}: {name}: {exc}") from None
 
 
 def _member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:

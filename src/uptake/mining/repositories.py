@@ -35,9 +35,7 @@ def parse_repository(text: str) -> RepositoryRef:
     # A URL or path may hold "=" itself; a NAME never holds "://" or starts a path.
     # (Testing for a leading "http" refused httpie/cli=PATH.)
     if separator and name and "://" not in name and not name.startswith(("/", ".")):
-        return RepositoryRef(
-            name=github_name(name) if "/" in name else _plain_name(name), location=location
-        )
+        return RepositoryRef(name=repository_name(name), location=location)
     if text.startswith(("http://", "https://", "file://")):
         return RepositoryRef(name=_name_from_url(text), location=text)
     path = Path(text)
@@ -68,6 +66,11 @@ def github_name(text: str) -> str:
     if not _OWNER_NAME.match(text) or ".." in text:
         raise SourceError(f"{text!r} is not a GitHub owner/name")
     return text
+
+
+def repository_name(text: str) -> str:
+    """A name uptake may store a repository under: owner/name, or a plain name."""
+    return github_name(text) if "/" in text else _plain_name(text)
 
 
 def _plain_name(text: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from uptake.errors import SourceError
+from uptake.mining.repositories import github_name
 from uptake.sources.arrow_rows import rows_table
 from uptake.sources.local_files import expand_folders, gunzip_bounded, read_location
 from uptake.sources.pwc_records import normalise_repo_url
@@ -105,6 +106,10 @@ def _row(record: dict) -> tuple:
     repo = url.url.removeprefix("https://github.com/") if url and url.is_github else ""
     if repo.count("/") != 1:
         raise ValueError(f"repo_url {record.get('repo_url')!r} is not a GitHub repository")
+    try:
+        github_name(repo)  # a name is a path segment of clones and part of URLs later
+    except SourceError as exc:
+        raise ValueError(f"repo_url {record.get('repo_url')!r}: {exc}") from None
     stars, forks = _whole(record, "stars"), _whole(record, "forks")
     last_commit = _timestamp(record.get("last_commit"))
     return (

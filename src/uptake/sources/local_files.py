@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from uptake.errors import RateLimitedError, SourceError
+from uptake.secrets import carries_credentials, redact
 from uptake.sources.unicode_text import invalid_text
 
 
@@ -34,6 +35,12 @@ def read_location(location: str, limit: int, what: str, *, timeout: float = 60.0
     callers may retry."""
     if not is_url(location):
         return read_bounded(location, limit, what)
+    if carries_credentials(location):
+        # Stored with the load as its origin, it would keep the credential in the warehouse.
+        raise SourceError(
+            f"{redact(location)}: a URL carrying a user, password, token or signature is "
+            "refused; serve the file without one, or download it and give the path"
+        )
     request = urllib.request.Request(location, headers={"User-Agent": "uptake"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
