@@ -46,6 +46,22 @@ def technology_labels(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("select technology, label from meta.study_technologies").fetchall())
 
 
+def technology_colours(con: duckdb.DuckDBPyConnection, labels) -> alt.Scale:
+    """The study's colour for each of `labels` (technology labels), in every chart alike;
+    only those, so a legend lists what the chart draws."""
+    if not has_table(con, "meta", "study_technologies"):
+        return alt.Scale()
+    colours = dict(
+        con.execute(
+            "select label, colour from meta.study_technologies where colour is not null"
+        ).fetchall()
+    )
+    shown = sorted(label for label in set(labels) if label in colours)
+    if not shown:
+        return alt.Scale()
+    return alt.Scale(domain=shown, range=[colours[label] for label in shown])
+
+
 def rivalries_with_shares(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not has_table(con, "marts", "rivalry_shares"):
         return []
@@ -67,7 +83,12 @@ def share_curves(con: duckdb.DuckDBPyConnection, rivalry: str) -> alt.VConcatCha
     panels = []
     for segment in order_segments(shares["segment"].unique().to_list()):
         rows = shares.filter(pl.col("segment") == segment)
-        color = alt.Color("label:N", title=None, legend=alt.Legend(orient="top"))
+        color = alt.Color(
+            "label:N",
+            title=None,
+            legend=alt.Legend(orient="top"),
+            scale=technology_colours(con, rows["label"].to_list()),
+        )
         base = alt.Chart(rows).encode(x=MONTH)
         band = base.mark_area(opacity=0.25).encode(
             y=alt.Y("share_low:Q", title="share", scale=alt.Scale(domain=[0, 1])),
@@ -145,7 +166,9 @@ def volumes(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
                 scale=alt.Scale(type="log"),
                 axis=alt.Axis(format="~s", tickCount=5),
             ),
-            color=alt.Color("label:N", title=None),
+            color=alt.Color(
+                "label:N", title=None, scale=technology_colours(con, rows["label"].to_list())
+            ),
         )
         panels.append(
             (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable
 
 from prefect.artifacts import create_markdown_artifact
@@ -117,6 +118,10 @@ def journaled_run(flow_name: str) -> Callable:
             with recorded_run(parameters.get("db"), flow_name, parameters):
                 return function(*args, **kwargs)
 
+        # Prefect builds the flow's parameter model from the annotations; resolved here,
+        # they need no names from this module's globals (`date` lives in the flow's).
+        run.__annotations__ = typing.get_type_hints(function)
+        run.__signature__ = inspect.signature(function, eval_str=True)
         return run
 
     return decorate

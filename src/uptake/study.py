@@ -29,7 +29,14 @@ _LIST_PATTERNS = {
     ),
 }
 TECHNOLOGY_LISTS = ("import_roots", "pypi_projects", "pwc_frameworks", "paper_words")
-TECHNOLOGY_KEYS = {"label", *TECHNOLOGY_LISTS}
+TECHNOLOGY_KEYS = {"label", "colour", *TECHNOLOGY_LISTS}
+COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}\Z")
+# Colours for technologies the study gives none, in order (Tableau 10, colour-blind safer
+# than Vega's default for the first few).
+DEFAULT_COLOURS = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
 RIVALRY_KEYS = {"technologies", "label"}
 TOP_LEVEL_KEYS = {"study", "technologies", "rivalries"}
 
@@ -38,6 +45,7 @@ TOP_LEVEL_KEYS = {"study", "technologies", "rivalries"}
 class Technology:
     id: str
     label: str
+    colour: str = "#888888"  # how every chart draws it
     import_roots: tuple[str, ...] = ()
     pypi_projects: tuple[str, ...] = ()
     pwc_frameworks: tuple[str, ...] = ()
@@ -189,7 +197,16 @@ class _StudyValidator:
             label = spec.get("label", tech_id)
             if not isinstance(label, str):
                 self.fail(f"'label' in [{table}] must be a string", table, "label")
-            technologies[tech_id] = Technology(id=tech_id, label=label, **lists)
+            colour = spec.get("colour", DEFAULT_COLOURS[len(technologies) % len(DEFAULT_COLOURS)])
+            if not isinstance(colour, str) or not COLOUR_PATTERN.match(colour):
+                self.fail(
+                    f"'colour' in [{table}] must be a colour like \"#1f77b4\", not {colour!r}",
+                    table,
+                    "colour",
+                )
+            technologies[tech_id] = Technology(
+                id=tech_id, label=label, colour=colour.lower(), **lists
+            )
         return technologies
 
     def _check_values(self, table: str, key: str, values: tuple[str, ...]) -> None:

@@ -27,7 +27,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from uptake.analysis import crossovers, granger, leadlag, placebo, robustness, tables, verdicts
+from uptake.analysis import (
+    crossovers,
+    granger,
+    leadlag,
+    meta,
+    placebo,
+    robustness,
+    tables,
+    verdicts,
+)
 from uptake.analysis.series import (
     StudyShares,
     on_grid,
@@ -67,6 +76,7 @@ class AnalysisResult:
     crossovers: list[dict] = field(default_factory=list)
     hypotheses: list[dict] = field(default_factory=list)
     placebos: list[dict] = field(default_factory=list)
+    meta: list = field(default_factory=list)  # meta.MetaResult per pair of segments and rule
     message: str | None = None  # set when there is nothing to analyse at all
 
 
@@ -104,18 +114,29 @@ def analyze(
         # only what the variant changes: research_mentions and the pairs it is part of
         _analyse(result, variant, segments, settings, variant_rule, only="research_mentions")
         rules.append(variant_rule)
+    result.meta = _across_rivalries(result, shares, segments, rules, settings)
     if write:
-        tables.write_tables(
-            con,
-            {
-                "marts.crossovers": result.crossovers,
-                "marts.hypothesis_results": result.hypotheses,
-                "marts.placebo_results": result.placebos,
-                "marts.analysis_settings": [tables.settings_row(settings, r) for r in rules],
-            },
-            rules,
-        )
+        tables.write_tables(con, tables.analysis_rows(result, rules), rules)
     return result
+
+
+def _across_rivalries(result, shares: StudyShares, segments, rules, settings) -> list:
+    """The meta-analysis of every pair of segments under each rule; a variant rule
+    changes research_mentions only, so its other segments are the main rule's."""
+    technologies = {r: tuple(sorted(shares.rivalries[r])) for r in shares.rivalries}
+    main = [row for row in result.crossovers if row["rule"] == rules[0]]
+    found = []
+    for rule in rules:
+        own = {(r["rivalry"], r["segment"]): r for r in result.crossovers if r["rule"] == rule}
+        rows = [own.get((r["rivalry"], r["segment"]), r) for r in main]
+        for i, leading in enumerate(segments):
+            for lagging in segments[i + 1 :]:
+                if rule != rules[0] and "research_mentions" not in (leading, lagging):
+                    continue
+                found.append(
+                    meta.meta_analysis(rows, technologies, leading, lagging, rule, settings.alpha)
+                )
+    return found
 
 
 def _analyse(result, shares: StudyShares, segments, settings, rule, only=None) -> None:

@@ -83,18 +83,7 @@ def analyse_variants(warehouse, study: Study, **settings) -> list[str]:
                 )
         # the variant's own research-counting rules come back as '<rule>, <research rule>'
         written = sorted({row["rule"] for row in result.crossovers + result.hypotheses} | {rule})
-        tables.write_tables(
-            warehouse.con,
-            {
-                "marts.crossovers": result.crossovers,
-                "marts.hypothesis_results": result.hypotheses,
-                "marts.placebo_results": result.placebos,
-                "marts.analysis_settings": [
-                    tables.settings_row(result.settings, r) for r in written
-                ],
-            },
-            written,
-        )
+        tables.write_tables(warehouse.con, tables.analysis_rows(result, written), written)
         rules += written
     return rules
 

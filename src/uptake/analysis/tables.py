@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from uptake.analysis import meta
 from uptake.analysis.crossovers import Crossover
 from uptake.analysis.granger import MIN_GRANGER_MONTHS
 from uptake.analysis.leadlag import BLOCK_MONTHS
@@ -93,12 +94,88 @@ ANALYSIS_SETTINGS = pa.schema(
     ]
 )
 
+META_ANALYSIS = pa.schema(
+    [
+        ("leading_segment", pa.string()),
+        ("lagging_segment", pa.string()),
+        ("rule", pa.string()),
+        ("rivalries", pa.int64()),
+        ("supported", pa.int64()),
+        ("contradicted", pa.int64()),
+        ("open", pa.int64()),
+        ("order_unknown", pa.int64()),
+        ("no_data", pa.int64()),
+        ("share_supported", pa.float64()),
+        ("share_low", pa.float64()),
+        ("share_high", pa.float64()),
+        ("sign_p", pa.float64()),
+        ("clusters_decided", pa.int64()),
+        ("clusters_supported", pa.int64()),
+        ("cluster_sign_p", pa.float64()),
+        ("median_lag_months", pa.float64()),
+        ("median_lag_low", pa.float64()),
+        ("median_lag_high", pa.float64()),
+        ("leave_one_out_p_min", pa.float64()),
+        ("leave_one_out_p_max", pa.float64()),
+        ("survives_leave_one_out", pa.bool_()),
+        ("conclusion", pa.string()),
+        ("headline", pa.string()),
+    ]
+)
+
+META_RIVALRIES = pa.schema(
+    [
+        ("leading_segment", pa.string()),
+        ("lagging_segment", pa.string()),
+        ("rule", pa.string()),
+        ("rivalry", pa.string()),
+        ("cluster", pa.string()),
+        ("favourite", pa.string()),
+        ("outcome", pa.string()),
+        ("lag_months", pa.int64()),
+        ("censored", pa.bool_()),
+        ("lead_crossover", pa.date32()),
+        ("lag_crossover", pa.date32()),
+        ("why", pa.string()),
+    ]
+)
+
+META_SURVIVAL = pa.schema(
+    [
+        ("leading_segment", pa.string()),
+        ("lagging_segment", pa.string()),
+        ("lag_months", pa.float64()),
+        ("at_risk", pa.int64()),
+        ("events", pa.int64()),
+        ("survival", pa.float64()),
+        ("survival_low", pa.float64()),
+        ("survival_high", pa.float64()),
+        ("rule", pa.string()),
+    ]
+)
+
 TABLES = {
     "marts.crossovers": (CROSSOVERS, "rivalry, segment"),
     "marts.hypothesis_results": (HYPOTHESIS_RESULTS, "rivalry, leading_segment, lagging_segment"),
     "marts.placebo_results": (PLACEBO_RESULTS, "rivalry, leading_segment, lagging_segment, kind"),
     "marts.analysis_settings": (ANALYSIS_SETTINGS, "rule"),
+    "marts.meta_analysis": (META_ANALYSIS, "leading_segment, lagging_segment"),
+    "marts.meta_rivalries": (META_RIVALRIES, "leading_segment, lagging_segment, rivalry"),
+    "marts.meta_survival": (META_SURVIVAL, "leading_segment, lagging_segment, lag_months"),
 }
+
+
+def analysis_rows(result, rules: list[str]) -> dict[str, list[dict]]:
+    """Every analysis mart's rows from one AnalysisResult, for write_tables."""
+    return {
+        "marts.crossovers": result.crossovers,
+        "marts.hypothesis_results": result.hypotheses,
+        "marts.placebo_results": result.placebos,
+        "marts.analysis_settings": [settings_row(result.settings, r) for r in rules],
+        "marts.meta_analysis": [meta.summary_row(m) for m in result.meta],
+        "marts.meta_rivalries": [row for m in result.meta for row in meta.rivalry_rows(m)],
+        "marts.meta_survival": [row for m in result.meta for row in meta.survival_rows(m)],
+    }
 
 
 def write_tables(

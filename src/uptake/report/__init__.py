@@ -21,7 +21,7 @@ import duckdb
 import vl_convert
 from altair.utils._importers import vl_version_for_vl_convert
 
-from uptake import charts
+from uptake import charts, meta_charts
 from uptake.analysis import HYPOTHESIS_SEGMENTS
 from uptake.report import page
 from uptake.report.vega_bundle import vega_embed_bundle
@@ -68,6 +68,7 @@ def write_report(con: duckdb.DuckDBPyConnection, output_dir: Path, *, title: str
     html = page.render(
         title=title,
         generated_at=dt.datetime.now(dt.UTC),
+        across=_across(con),
         answers=_answers(hypotheses),
         hypotheses=[h for h in hypotheses if h["rule"] == "main"],
         robustness=[h for h in hypotheses if h["rule"] != "main"],
@@ -137,7 +138,54 @@ def _answers(hypotheses: list[dict]) -> list[dict]:
     return answers
 
 
+def _across(con) -> page.Across | None:
+    """The answer across rivalries: the headline pair's meta-analysis, its open cases,
+    and the same pair under every other counting rule."""
+    pair = meta_charts.headline_pair(con)
+    if pair is None:
+        return None
+    return page.Across(
+        summary=meta_charts.summary(con, pair),
+        open_cases=_rows(
+            con,
+            """
+            select m.rivalry, coalesce(t.label, m.favourite) as research_favourite,
+                m.lag_months as months_waiting, m.why
+            from marts.meta_rivalries as m
+            left join meta.study_technologies as t on t.technology = m.favourite
+            where m.leading_segment = ? and m.lagging_segment = ? and m.rule = 'main'
+                and m.outcome = 'open'
+            order by m.lag_months desc
+            """,
+            list(pair),
+        ),
+        by_rule=_rows(
+            con,
+            """
+            select rule, supported, contradicted, open, sign_p, conclusion,
+                survives_leave_one_out
+            from marts.meta_analysis
+            where leading_segment = ? and lagging_segment = ?
+            order by rule <> 'main', rule
+            """,
+            list(pair),
+        ),
+    )
+
+
 def _charts(con, notes: list[str]):
+    pair = meta_charts.headline_pair(con)
+    if pair is not None:
+        for slug, draw in (
+            ("across-forest", meta_charts.forest),
+            ("across-km", meta_charts.survival),
+        ):
+            chart = draw(con, pair)
+            if chart is not None:
+                caption = f"Across rivalries, {pair[0]} to {pair[1]}: " + (
+                    "each rivalry's lag" if slug == "across-forest" else "time to follow"
+                )
+                yield slug, caption, chart
     lag_chart = charts.lags(con)
     if lag_chart is not None:
         yield "lags", "Crossover lags between segments, with 95% intervals", lag_chart
@@ -203,8 +251,8 @@ def _caveats(con) -> list[str]:
     return caveats
 
 
-def _rows(con, query: str) -> list[dict]:
-    cursor = con.execute(query)
+def _rows(con, query: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(query, params or [])
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 

@@ -20,6 +20,7 @@ th { background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: ta
 .verdict-contradicted { color: #b2182b; font-weight: 600; }
 .verdict-inconclusive { color: #666; font-weight: 600; }
 .reasons { font-size: 13px; }
+.headline { font-size: 1.1em; }
 .note { background: #fff7e0; border-left: 4px solid #e0a800; padding: .5em 1em; }
 .chart-error { color: #b2182b; }
 figure { margin: 1.5em 0; } figcaption { color: #555; font-size: 13px; }
@@ -47,11 +48,21 @@ class Figure:
     spec: dict
 
 
+@dataclass(frozen=True)
+class Across:
+    """The answer across rivalries: one row of marts.meta_analysis and what explains it."""
+
+    summary: dict
+    open_cases: list[dict]
+    by_rule: list[dict]
+
+
 def render(
     *,
     title: str,
     generated_at: dt.datetime,
     answers: list[dict],
+    across: Across | None = None,
     hypotheses: list[dict],
     robustness: list[dict],
     crossovers: list[dict],
@@ -74,6 +85,8 @@ def render(
         f"{generated_at:%Y-%m-%d %H:%M} UTC from the warehouse, read-only.</p>",
         *[f'<p class="note">{escape(note)}</p>' for note in notes],
         "<h2>The answer</h2>",
+        _across(across) if across else "",
+        "<h3>Rivalry by rivalry</h3>" if across else "",
         _answers(answers),
         "<h2>Verdicts, every pair of segments</h2>",
         _verdict_table(hypotheses) if hypotheses else "<p>No verdicts yet.</p>",
@@ -104,6 +117,44 @@ def render(
         f"<script>{EMBED_SCRIPT}</script>",
         "</body></html>",
     ]
+    return "\n".join(parts)
+
+
+def _across(across: Across) -> str:
+    found = across.summary
+    survives = found.get("survives_leave_one_out")
+    parts = [
+        f'<p class="headline"><strong>{escape(found["headline"])}</strong></p>',
+        "<p>The unit is a rivalry. Decided rivalries are those where the industry came to "
+        "favour research's favourite after research did (supported) or before it "
+        "(contradicted); open ones are still waiting, and count as censored lags in the "
+        "Kaplan-Meier estimate, not as failures. Rivalries that share a technology are "
+        f"not independent: with one vote per cluster of them, {found['clusters_supported']} "
+        f"of {found['clusters_decided']} clusters side with research"
+        + (
+            f" (sign test p = {found['cluster_sign_p']:.2g})."
+            if found["cluster_sign_p"] is not None
+            else "."
+        )
+        + (
+            " Leaving each rivalry out in turn "
+            + ("does not change the conclusion." if survives else "changes the conclusion.")
+            if survives is not None
+            else ""
+        )
+        + "</p>",
+    ]
+    if across.open_cases:
+        parts.append("<h3>Still open</h3>")
+        parts.append(
+            _table(
+                ["rivalry", "research favourite", "months waiting", "why"],
+                [list(r.values()) for r in across.open_cases],
+            )
+        )
+    if len(across.by_rule) > 1:
+        parts.append("<h3>Under each counting rule</h3>")
+        parts.append(_table(list(across.by_rule[0]), [list(r.values()) for r in across.by_rule]))
     return "\n".join(parts)
 
 

@@ -82,7 +82,7 @@ class Warehouse:
         """Write the study into meta.study_* so SQL models join on it, never naming a technology."""
         technologies = study.technologies.values()
         tables = {
-            "meta.study_technologies": [(t.id, t.label) for t in technologies],
+            "meta.study_technologies": [(t.id, t.label, t.colour) for t in technologies],
             "meta.study_projects": study.project_technologies(),
             "meta.study_rivalries": study.rivalry_members(),
             "meta.study_paper_words": sorted(
