@@ -40,22 +40,29 @@ def test_demo_prints_who_leads_each_rivalry_and_ends_with_the_report(tmp_path):
         "and industry_downloads in 2024-03, 57 months later (95% CI 54 to 59 months)\n"
     ) in result.stdout
     assert (
-        "  pytorch-vs-tensorflow  PyTorch leads since 2024-03 (79.4% in 2026-03)\n" in result.stdout
-    )
-    assert (
-        "  pandas-vs-polars       pandas has led throughout, since 2018-01 (92.9% in 2026-03)\n"
+        "  pytorch-vs-tensorflow     PyTorch leads since 2024-03 (79.4% in 2026-03)\n"
         in result.stdout
     )
-    assert "demo (pypi): 1,249 rows loaded, 0 skipped, 0 rejected" in result.stderr
-    # 70 conference mention counts and the 138,231 rows of the mined corpus
-    assert "demo (research): 138,301 rows loaded, 0 skipped, 0 rejected" in result.stderr
     assert (
-        "\npytorch-vs-tensorflow: supported: oss_imports crossed to pytorch in 2019-08 and "
-        "industry_downloads in 2024-03, 55 months later (95% CI 38 to 61 months)\n"
+        "  pandas-vs-polars          pandas has led throughout, since 2018-01 (92.9% in 2026-03)\n"
+        in result.stdout
+    )
+    assert "demo (pypi): 3,980 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    # 70 conference mention counts and the 362,836 rows of the mined corpus
+    assert "demo (research): 362,906 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    assert (
+        "\npytorch-vs-tensorflow: supported: oss_imports crossed to pytorch in 2018-08 and "
+        "industry_downloads in 2024-03, 67 months later (95% CI 41 to 73 months)\n"
     ) in result.stdout
     assert (
         "Conference papers mentioning each framework (research): who leads each rivalry, and since when\n"
         "  pytorch-vs-tensorflow  PyTorch leads since 2019-06 (84.0% in 2022-05)\n"
+    ) in result.stdout
+    assert (
+        "\nAcross 18 rivalries: Of 11 rivalries decided from research_code to "
+        "industry_downloads, the research favourite became the industry favourite in 4 and "
+        "went the other way in 7 (36%, 95% CI 11% to 69%; sign test p = 0.55: not "
+        "distinguishable from chance); 2 still open; median lag 33 months (95% CI 4 to 34).\n"
     ) in result.stdout
 
 

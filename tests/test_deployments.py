@@ -306,8 +306,8 @@ def test_deploy_all_then_a_worker_runs_the_demo_refresh_into_the_warehouse(worke
     assert leaders["research_mentions"] == "pytorch since 2019-06"
     assert loads == [
         ("conference_papers", "succeeded", 70),
-        ("mining_corpus", "succeeded", 138_231),
-        ("top_pypi", "succeeded", 1249),
+        ("mining_corpus", "succeeded", 362_836),
+        ("top_pypi", "succeeded", 3980),
     ]
     assert finished > started.replace(tzinfo=None) - timedelta(seconds=1)
     assert not worker["db"].exists()  # the db parameter won over the worker's UPTAKE_DB

@@ -108,6 +108,24 @@ def test_a_mix_uses_the_open_rivalries_as_censored_not_as_failures():
     assert result.curve.at_risk.tolist() == [10]
 
 
+def test_a_mix_with_contradicted_cases_counts_each_once():
+    result = analyse([("supported", 6)] * 3 + [("contradicted", None)] * 2 + [("open", None)] * 2)
+
+    assert (result.sign.supported, result.sign.decided) == (3, 5)
+    assert result.count(meta.OPEN) == 2
+    # Contradicted rivalries have no positive lag: only supported and open are timed.
+    assert result.curve.at_risk.tolist() == [5]
+    assert result.curve.median == 6
+    assert "in 3 and went the other way in 2" in meta.headline(result)
+
+
+def test_one_rivalry_is_not_generalised():
+    result = analyse([("supported", 12)])
+
+    assert result.conclusion == "one rivalry: nothing to generalise"
+    assert "one rivalry is an anecdote" in meta.headline(result)
+
+
 def test_all_contradicted_says_industry_leads():
     result = analyse([("contradicted", None)] * 8)
 
@@ -171,3 +189,38 @@ def test_rivalries_sharing_a_technology_form_one_cluster_and_vote_once():
     ]
     votes = meta.cluster_sign_test(outcomes)
     assert (votes.supported, votes.decided) == (3, 3)  # five rivalries, three votes
+
+
+# -- the real demo warehouse -----------------------------------------------------------------
+
+
+def test_the_demo_meta_analysis_has_every_rivalry_and_the_readme_quotes_it(demo_warehouse):
+    from pathlib import Path
+
+    from uptake.study import load_study
+    from uptake.warehouse import Warehouse
+
+    root = Path(__file__).resolve().parent.parent
+    rivalries = set(load_study(root / "study.toml").rivalries)
+    with Warehouse.open(demo_warehouse, read_only=True) as warehouse:
+        con = warehouse.con
+        pairs = con.execute(
+            "select leading_segment, lagging_segment, rivalries, supported + contradicted"
+            " + open + order_unknown + no_data from marts.meta_analysis where rule = 'main'"
+        ).fetchall()
+        found = set(
+            r[0]
+            for r in con.execute(
+                "select rivalry from marts.meta_rivalries where rule = 'main'"
+                " and leading_segment = 'research_code' and lagging_segment = 'industry_downloads'"
+            ).fetchall()
+        )
+        headline, rivalry_count = con.execute(
+            "select headline, rivalries from marts.meta_analysis where rule = 'main' and is_headline"
+        ).fetchone()
+
+    assert len(pairs) == 6  # every ordered pair of the four segments
+    assert all(total == count == len(rivalries) for *_, count, total in pairs)
+    assert found == rivalries
+    readme = (root / "README.md").read_text()
+    assert f"Across {rivalry_count} rivalries: {headline}" in readme

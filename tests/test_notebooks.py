@@ -11,6 +11,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 OVERVIEW = NOTEBOOKS / "01_adoption_overview.ipynb"
 RESEARCH = NOTEBOOKS / "02_research_to_industry.ipynb"
+ACROSS = NOTEBOOKS / "03_across_rivalries.ipynb"
 
 
 def execute(notebook: Path, output: Path, **parameters) -> nbformat.NotebookNode:
@@ -43,7 +44,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("path", [OVERVIEW, RESEARCH], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [OVERVIEW, RESEARCH, ACROSS], ids=lambda p: p.stem)
 def test_notebooks_are_stored_without_outputs_and_name_the_database_in_a_parameters_cell(path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
@@ -52,7 +53,7 @@ def test_notebooks_are_stored_without_outputs_and_name_the_database_in_a_paramet
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
     parameters = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameters) == 1 and parameters[0].source.startswith("db = ")
-    assert "read_only=True" in "".join(cell.source for cell in code)
+    assert "connect_sandboxed(db)" in "".join(cell.source for cell in code)
     assert notebook.metadata.kernelspec.name == "python3"
 
 
@@ -61,8 +62,8 @@ def test_the_overview_draws_every_rivalry_and_the_coverage(demo_warehouse, tmp_p
 
     notebook = execute(OVERVIEW, tmp_path / "overview.ipynb", db=str(demo_warehouse))
 
-    # coverage, six rivalries' share curves, volumes
-    assert charts(notebook) == 8
+    # coverage, the 18 rivalries' share curves, volumes
+    assert charts(notebook) == 20
     prose = "\n".join(outputs(notebook, "text/markdown"))
     assert "**pytorch-vs-tensorflow** (industry_downloads): PyTorch leads since 2024-03" in prose
     assert "**pytorch-vs-tensorflow** (research_mentions): PyTorch leads since 2019-06" in prose
@@ -78,7 +79,7 @@ def test_the_research_to_industry_notebook_computes_its_prose(demo_warehouse, tm
     assert "industry_downloads crossed to **pytorch** 57 months after research_mentions" in prose
     assert "**supported**: research_mentions crossed to pytorch in 2019-06" in prose
     assert (
-        "36 pairs of segments over 6 rivalries: 3 contradicted, 29 inconclusive, 4 supported."
+        "108 pairs of segments over 18 rivalries: 16 contradicted, 88 inconclusive, 4 supported."
         in prose
     )
     assert charts(notebook) == 3  # the curves, the moved curve, the lags
@@ -95,3 +96,35 @@ def test_the_research_notebook_takes_another_rivalry_as_a_parameter(demo_warehou
     )
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert json.dumps("flask-vs-fastapi") in injected[0].source
+
+
+def test_the_across_rivalries_notebook_states_the_marts_answer(demo_warehouse, tmp_path):
+    import duckdb
+
+    before = sha256(demo_warehouse)
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        headline, supported, decided = con.execute(
+            "select headline, supported, supported + contradicted from marts.meta_analysis"
+            " where rule = 'main' and is_headline"
+        ).fetchone()
+
+    notebook = execute(ACROSS, tmp_path / "across.ipynb", db=str(demo_warehouse))
+
+    prose = "\n".join(outputs(notebook, "text/markdown"))
+    assert f"**{headline}**" in prose
+    assert f"By rivalry: {supported} of {decided} supported" in prose
+    assert charts(notebook) == 2  # the forest plot and the Kaplan-Meier curve
+    assert sha256(demo_warehouse) == before  # read-only
+
+
+def test_the_across_rivalries_notebook_takes_a_pair_as_parameters(demo_warehouse, tmp_path):
+    notebook = execute(
+        ACROSS,
+        tmp_path / "oss.ipynb",
+        db=str(demo_warehouse),
+        leading="oss_imports",
+        lagging="industry_downloads",
+    )
+
+    prose = "\n".join(outputs(notebook, "text/markdown"))
+    assert "decided from oss_imports to industry_downloads" in prose

@@ -1,4 +1,4 @@
-"""A run killed with SIGKILL at any of 25 places leaves a warehouse that opens, holds
+"""A run killed with SIGKILL at any of 26 places leaves a warehouse that opens, holds
 nothing of the killed work, and that the next run completes into what a clean run gives.
 
 Each kill point names a function (module:attribute) that a subprocess wraps to print a
@@ -175,6 +175,12 @@ KILL_POINTS = [
         "uptake.warehouse:connect",
         "analysis",
         match=r"create or replace table marts\.hypothesis_results",
+    ),
+    KillPoint(
+        "meta_analysis_mid_write",
+        "uptake.warehouse:connect",
+        "analysis",
+        match=r"create or replace table marts\.meta_survival",
     ),
 ]
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from tests import chromium
 from uptake.cli import cli
+from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,17 +17,9 @@ DEMO_CHARTS = {
     "lags",
     "volumes",
     "coverage",
-    *(
-        f"shares-{rivalry}"
-        for rivalry in (
-            "flask-vs-fastapi",
-            "jax-vs-tensorflow",
-            "pandas-vs-polars",
-            "pytorch-vs-jax",
-            "pytorch-vs-tensorflow",
-            "requests-vs-httpx",
-        )
-    ),
+    "across-forest",
+    "across-km",
+    *(f"shares-{rivalry}" for rivalry in load_study(ROOT / "study.toml").rivalries),
 }
 # One figure per chart: its container div, the spec, the caption.
 FIGURE = re.compile(r'<figure id="figure-([^"]+)">(.*?)</figure>', re.DOTALL)
@@ -198,3 +191,22 @@ def test_the_answer_takes_papers_code_where_no_conference_table_counts_the_rival
         ("c-vs-d", "research_code"),
         ("e-vs-f", "research_mentions"),
     ]
+
+
+def test_the_page_leads_with_the_answer_across_rivalries(demo_report, demo_warehouse):
+    with Warehouse.open(demo_warehouse, read_only=True) as warehouse:
+        headline, still_open = warehouse.con.execute(
+            "select headline, open from marts.meta_analysis where rule = 'main' and is_headline"
+        ).fetchone()
+    html = demo_report.read_text()
+
+    answer = html.index("<h2>The answer</h2>")
+    assert html.index(f'<p class="headline"><strong>{headline}</strong></p>') > answer
+    assert html.count("<h3>Still open</h3>") == (1 if still_open else 0)
+    assert html.index('id="figure-across-forest"') < html.index('id="figure-lags"')
+
+
+def test_each_technology_is_drawn_in_its_study_colour(demo_report):
+    spec = (demo_report.parent / "charts" / "shares-pytorch-vs-tensorflow.svg").read_text()
+
+    assert "#d62728" in spec and "#1f77b4" in spec  # PyTorch red, TensorFlow blue

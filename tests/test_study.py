@@ -119,3 +119,26 @@ def test_project_names_are_normalised_like_pypi():
     assert normalize_project("Tensorflow_GPU") == "tensorflow-gpu"
     assert normalize_project("zope.interface") == "zope-interface"
     assert normalize_project("a__-.b") == "a-b"
+
+
+@pytest.mark.parametrize("colour", ["red", "#12345", "#1234567", "#ggg000", "'; drop"])
+def test_a_colour_that_is_not_rrggbb_is_named_with_its_line(tmp_path, colour):
+    text = VALID.replace('label = "PyTorch"\n', f'label = "PyTorch"\ncolour = "{colour}"\n')
+
+    with pytest.raises(StudyError, match=r"study.toml:6: 'colour' in \[technologies.pytorch\]"):
+        load_study(write(tmp_path, text))
+
+
+def test_every_technology_gets_a_colour_and_rivals_differ():
+    study = load_study(ROOT / "study.toml")
+
+    for rivalry in study.rivalries.values():
+        colours = [study.technologies[t].colour for t in rivalry.technologies]
+        assert len(set(colours)) == len(colours), rivalry.id
+
+
+def test_technologies_without_a_colour_get_distinct_defaults(tmp_path):
+    study = load_study(write(tmp_path, VALID))
+
+    colours = [t.colour for t in study.technologies.values()]
+    assert colours == ["#4e79a7", "#f28e2b"]

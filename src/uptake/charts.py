@@ -87,7 +87,7 @@ def share_curves(con: duckdb.DuckDBPyConnection, rivalry: str) -> alt.VConcatCha
             "label:N",
             title=None,
             legend=alt.Legend(orient="top"),
-            scale=technology_colours(con, rows["label"].to_list()),
+            scale=technology_colours(con, shares["label"].to_list()),
         )
         base = alt.Chart(rows).encode(x=MONTH)
         band = base.mark_area(opacity=0.25).encode(
@@ -167,7 +167,11 @@ def volumes(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
                 axis=alt.Axis(format="~s", tickCount=5),
             ),
             color=alt.Color(
-                "label:N", title=None, scale=technology_colours(con, rows["label"].to_list())
+                "label:N",
+                title=None,
+                scale=technology_colours(con, frame["label"].to_list()),
+                # every technology of the study, in columns under the panels
+                legend=alt.Legend(orient="bottom", columns=4, symbolLimit=0),
             ),
         )
         panels.append(

@@ -13,24 +13,18 @@ OUTCOME_COLOURS = alt.Scale(
     domain=["supported", "contradicted", "open", "order unknown", "no data"],
     range=["#1b7837", "#b2182b", "#2166ac", "#878787", "#cccccc"],
 )
-RESEARCH_SEGMENTS = ("research_code", "research_mentions")
-INDUSTRY = "industry_downloads"
 
 
 def headline_pair(con: duckdb.DuckDBPyConnection, rule: str = "main") -> tuple[str, str] | None:
-    """The research segment that can judge the most rivalries, against industry."""
+    """The pair the analysis leads with (marts.meta_analysis.is_headline)."""
     if not has_table(con, "marts", "meta_analysis"):
         return None
-    row = con.execute(
-        """
-        select leading_segment, lagging_segment from marts.meta_analysis
-        where rule = ? and lagging_segment = ? and list_contains(?, leading_segment)
-        order by supported + contradicted + open desc, leading_segment
-        limit 1
-        """,
-        [rule, INDUSTRY, list(RESEARCH_SEGMENTS)],
+    rows = con.execute(
+        "select leading_segment, lagging_segment from marts.meta_analysis"
+        " where rule = ? and is_headline",
+        [rule],
     ).fetchall()
-    return tuple(row[0]) if row else None
+    return tuple(rows[0]) if rows else None
 
 
 def summary(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = "main") -> dict:

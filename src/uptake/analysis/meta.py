@@ -40,6 +40,8 @@ from scipy import stats
 from uptake.analysis.survival import SurvivalCurve, kaplan_meier
 
 SUPPORTED, CONTRADICTED, OPEN = "supported", "contradicted", "open"
+RESEARCH_SEGMENTS = ("research_code", "research_mentions")
+INDUSTRY = "industry_downloads"
 ORDER_UNKNOWN, NO_DATA = "order unknown", "no data"
 DECIDED = (SUPPORTED, CONTRADICTED)
 
@@ -72,8 +74,19 @@ class MetaResult:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
 
     @property
+    def judged(self) -> list[RivalryOutcome]:
+        """Rivalries with an outcome that says something: decided or open."""
+        return [o for o in self.outcomes if o.outcome in (*DECIDED, OPEN)]
+
+    @property
     def conclusion(self) -> str:
+        if len(self.judged) == 1:
+            return "one rivalry: nothing to generalise"
         return self.sign.conclusion(self.alpha)
+
+    @property
+    def headline(self) -> str:
+        return headline(self)
 
     @property
     def survives(self) -> bool | None:
@@ -249,7 +262,23 @@ def _months_between(first: date, second: date) -> int:
     return (second.year - first.year) * 12 + second.month - first.month
 
 
-def summary_row(result: MetaResult) -> dict:
+def headline_result(results: list[MetaResult], rule: str = "main") -> MetaResult | None:
+    """The answer to lead with: research against industry, from the research segment that
+    can judge the most rivalries (decided or open), papers' code on a tie."""
+    candidates = [
+        r
+        for r in results
+        if r.rule == rule and r.lagging == INDUSTRY and r.leading in RESEARCH_SEGMENTS
+    ]
+    if not candidates:
+        return None
+    return max(
+        candidates,
+        key=lambda r: (r.sign.decided + r.count(OPEN), -RESEARCH_SEGMENTS.index(r.leading)),
+    )
+
+
+def summary_row(result: MetaResult, is_headline: bool = False) -> dict:
     """One row of marts.meta_analysis."""
     curve, sign, clusters = result.curve, result.sign, result.cluster_sign
     loo = [test.p_value for _, test in result.leave_one_out if test.p_value is not None]
@@ -278,6 +307,7 @@ def summary_row(result: MetaResult) -> dict:
         "survives_leave_one_out": result.survives,
         "conclusion": result.conclusion,
         "headline": headline(result),
+        "is_headline": is_headline,
     }
 
 
@@ -329,6 +359,13 @@ def headline(result: MetaResult) -> str:
     """The answer in one sentence, computed from the numbers."""
     sign, curve = result.sign, result.curve
     opened = result.count(OPEN)
+    if len(result.judged) == 1:
+        only = result.judged[0]
+        return (
+            f"Only {only.rivalry} can be judged from {result.leading} to {result.lagging} "
+            f"({only.outcome}): one rivalry is an anecdote, and no rate or median can be "
+            "generalised from it."
+        )
     if not sign.decided and not opened:
         return (
             f"No rivalry can be judged from {result.leading} to {result.lagging}: "

@@ -120,6 +120,7 @@ META_ANALYSIS = pa.schema(
         ("survives_leave_one_out", pa.bool_()),
         ("conclusion", pa.string()),
         ("headline", pa.string()),
+        ("is_headline", pa.bool_()),
     ]
 )
 
@@ -172,7 +173,9 @@ def analysis_rows(result, rules: list[str]) -> dict[str, list[dict]]:
         "marts.hypothesis_results": result.hypotheses,
         "marts.placebo_results": result.placebos,
         "marts.analysis_settings": [settings_row(result.settings, r) for r in rules],
-        "marts.meta_analysis": [meta.summary_row(m) for m in result.meta],
+        "marts.meta_analysis": [
+            meta.summary_row(m, m is meta.headline_result(result.meta, m.rule)) for m in result.meta
+        ],
         "marts.meta_rivalries": [row for m in result.meta for row in meta.rivalry_rows(m)],
         "marts.meta_survival": [row for m in result.meta for row in meta.survival_rows(m)],
     }

@@ -73,6 +73,18 @@ def analyze(settings, resamples, seed, placebo_runs):
             f"\nAlso under a study variant: {', '.join(variant_rules)} "
             "(marts.hypothesis_results, by rule)"
         )
+    if line := across_line(result):
+        click.echo(f"\n{line}")
+
+
+def across_line(result) -> str | None:
+    """The answer across rivalries in one line (marts.meta_analysis), or None."""
+    from uptake.analysis.meta import headline_result
+
+    found = headline_result(result.meta)
+    if found is None:
+        return None
+    return f"Across {len(found.outcomes)} rivalries: {found.headline}"
 
 
 def run_analysis(settings: dict, **options):

@@ -146,7 +146,7 @@ def demo(settings, report_dir):
     \b
         uptake demo
     """
-    from uptake.cli.analysis_commands import run_analysis, write_report_for
+    from uptake.cli.analysis_commands import across_line, run_analysis, write_report_for
 
     _progress(f"Loading the bundled real figures into {resolve_path(settings['db'])} ...")
     result = _run_refresh(settings, ["demo"], {})
@@ -160,6 +160,8 @@ def demo(settings, report_dir):
         if row["rule"] == "main" and row["verdict"] != "inconclusive":
             # The reason's first clause is the answer; the rest is evidence, in the report.
             click.echo(f"\n{row['rivalry']}: {row['reason'].split('; ')[0]}")
+    if line := across_line(analysis):
+        click.echo(f"\n{line}")
     _progress("Writing the report ...")
     click.echo(f"\nReport: {write_report_for(settings, report_dir).resolve()}")
     finish(*_done_and_rejected(result), "loaded")
