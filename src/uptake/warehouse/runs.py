@@ -10,6 +10,7 @@ ends. A 'running' row whose process no longer exists on this host is a run that 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from uptake.errors import UptakeError
 from uptake.secrets import redact
 from uptake.warehouse.journal import utcnow
 
@@ -58,7 +60,9 @@ def recorded_run(db: str | Path | None, flow: str, parameters: dict) -> Iterator
 def _finish(db, run_id: str, status: str, error: str | None) -> None:
     from uptake.warehouse import Warehouse
 
-    with Warehouse.open(db) as warehouse:
+    # The journal must never hide the run's own error or fail a run that did its work:
+    # a row it could not close reads as died, which overstates, never hides, a problem.
+    with contextlib.suppress(UptakeError, duckdb.Error), Warehouse.open(db) as warehouse:
         warehouse.con.execute(
             "update meta.runs set status = ?, error = ?, finished_at = ? where run_id = ?",
             [status, error, utcnow(), run_id],
