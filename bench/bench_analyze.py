@@ -21,8 +21,14 @@ from pathlib import Path
 
 from uptake.analysis import DEFAULT_PLACEBO_RUNS, DEFAULT_RESAMPLES, analyze
 from uptake.analysis.synthetic import SIX_SEGMENTS, write_synthetic_study
+from uptake.mining.corpus_file import load_corpus
 from uptake.models import build_models
-from uptake.sources.bundled_figures import load_bundled_figures
+from uptake.sources.bundled_figures import (
+    bundled_conference_path,
+    bundled_corpus_path,
+    load_bundled_figures,
+)
+from uptake.sources.conference_papers import load_conference_papers
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
 
@@ -41,8 +47,11 @@ def timed(path: Path, repeats: int, **settings) -> tuple[float, int]:
 
 
 def demo_warehouse(path: Path) -> Path:
+    """What `uptake demo` loads: PyPI figures, conference mentions and the mined corpus."""
     with Warehouse.open(path) as warehouse:
         load_bundled_figures(warehouse)
+        load_conference_papers(warehouse, [str(bundled_conference_path())])
+        load_corpus(warehouse, bundled_corpus_path())
         warehouse.sync_study(load_study(ROOT / "study.toml"))
         build_models(warehouse.con)
     return path
