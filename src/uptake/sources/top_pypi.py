@@ -278,27 +278,34 @@ def _validate_parsed(
 
 
 def _row_problems(con) -> list[tuple[str, str]]:
-    """The first row of each snapshot that breaks a download rule, with its number."""
+    """The first row of each snapshot that breaks a download rule, with its number.
+
+    Repeats are found by grouping, not by a window over every row: half the time."""
     return con.execute(
         """
-        select filename, arg_min(problem, position) from (
-            select filename, x.position, case
-                when json_type((x.r).download_count) not in ('UBIGINT', 'BIGINT')
-                    then format('row {} ({}): download count {} is not an integer',
-                        x.position, (x.r).project, left((x.r).download_count::varchar, 40))
-                when (x.r).download_count::bigint < 0
-                    then format('row {} ({}): download count {} is negative',
-                        x.position, (x.r).project, (x.r).download_count)
-                when count(*) over (partition by filename,
-                        lower(regexp_replace((x.r).project, '[-_.]+', '-', 'g'))) > 1
-                    then format('row {} ({}): the project is listed twice in one snapshot',
-                        x.position, (x.r).project)
-            end as problem
+        with listed as (
+            select filename, x.position, (x.r).project as project, (x.r).download_count as n
             from temp.parsed_snapshots, unnest(rows) with ordinality as x(r, position)
             where (x.r).project is not null and (x.r).download_count is not null
+        ),
+        broken as (
+            select filename, position, case
+                when json_type(n) not in ('UBIGINT', 'BIGINT')
+                    then format('row {} ({}): download count {} is not an integer',
+                        position, project, left(n::varchar, 40))
+                else format('row {} ({}): download count {} is negative', position, project, n)
+            end as problem
+            from listed
+            where json_type(n) not in ('UBIGINT', 'BIGINT') or n::bigint < 0
+            union all
+            select filename, min(position), format(
+                'row {} ({}): the project is listed twice in one snapshot',
+                min(position), arg_min(project, position))
+            from listed
+            group by filename, lower(regexp_replace(project, '[-_.]+', '-', 'g'))
+            having count(*) > 1
         )
-        where problem is not null
-        group by filename
+        select filename, arg_min(problem, position) from broken group by filename
         """
     ).fetchall()
 
