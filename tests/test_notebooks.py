@@ -128,3 +128,22 @@ def test_the_across_rivalries_notebook_takes_a_pair_as_parameters(demo_warehouse
 
     prose = "\n".join(outputs(notebook, "text/markdown"))
     assert "decided from oss_imports to industry_downloads" in prose
+
+
+def test_hostile_notebook_parameters_are_data_and_change_nothing(demo_warehouse, tmp_path):
+    """Every notebook parameter reaches SQL only as a bound value, through the sandbox."""
+    before = sha256(demo_warehouse)
+    hostile = "x'; drop table marts.meta_analysis; --"
+
+    notebook = execute(
+        ACROSS,
+        tmp_path / "hostile.ipynb",
+        db=str(demo_warehouse),
+        leading=hostile,
+        lagging="industry_downloads",
+        rule=hostile,
+    )
+
+    prose = "\n".join(outputs(notebook, "text/markdown"))
+    assert "No meta-analysis for this pair and rule" in prose
+    assert sha256(demo_warehouse) == before
