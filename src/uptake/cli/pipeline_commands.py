@@ -235,7 +235,8 @@ def refresh(
 
 
 def _done_and_rejected(result: dict) -> tuple[int, int]:
-    """Items loaded or already there, and items rejected, over every source of a refresh."""
+    """What was done (rows loaded plus items skipped as already there) and how many items
+    were rejected, over every source of a refresh: only whether each is zero matters."""
     loads = result["loads"].values()
     done = sum(summary["rows"] + summary["skipped"] for summary in loads)
     return done, sum(summary["rejected"] for summary in loads)
