@@ -1,12 +1,15 @@
 """The analyst notebooks: stored clean, parameterised the papermill way, and they run."""
 
+import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
+from nbconvert import HTMLExporter
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 OVERVIEW = NOTEBOOKS / "01_adoption_overview.ipynb"
@@ -37,7 +40,29 @@ def outputs(notebook: nbformat.NotebookNode, mime: str) -> list[str]:
 
 
 def charts(notebook: nbformat.NotebookNode) -> int:
-    return sum("vegaEmbed" in html for html in outputs(notebook, "text/html"))
+    """Charts drawn in the notebook itself, after checking that they need no network."""
+    assert_offline(notebook)
+    return sum(is_chart(svg) for svg in outputs(notebook, "image/svg+xml"))
+
+
+def is_chart(svg: str) -> bool:
+    # vl-convert's SVG of a Vega scenegraph: marks drawn, not an empty frame
+    return svg.lstrip().startswith("<svg") and 'class="mark-' in svg
+
+
+def assert_offline(notebook: nbformat.NotebookNode) -> None:
+    """No output and nothing in the HTML export loads a chart library from the network,
+    and every chart drawn in the notebook is drawn in its export too."""
+    html_outputs = "\n".join(outputs(notebook, "text/html"))
+    assert "<script" not in html_outputs and "vegaEmbed" not in html_outputs
+    drawn = sum(is_chart(svg) for svg in outputs(notebook, "image/svg+xml"))
+    exported, _ = HTMLExporter().from_notebook_node(notebook)
+    assert "Error loading script" not in exported
+    assert "vega" not in " ".join(re.findall(r"<script[^>]*\bsrc=[^>]*>", exported)).lower()
+    assert "cdn.jsdelivr.net" not in exported
+    # nbconvert embeds each SVG output as a data: image, drawn without any script
+    images = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', exported)
+    assert sum(is_chart(base64.b64decode(image).decode()) for image in images) == drawn
 
 
 def sha256(path: Path) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import altair as alt
 import duckdb
 import polars as pl
+import vl_convert
+from altair.utils._importers import vl_version_for_vl_convert
 
 from uptake.analysis.series import order_segments
 
@@ -24,6 +26,31 @@ SEGMENT_LABELS = {
     "oss_imports": "Open-source repositories importing it",
     "industry_downloads": "PyPI downloads",
 }
+
+
+OFFLINE_RENDERER = "uptake_offline"
+
+
+def render_offline() -> None:
+    """Draw every Altair chart in this notebook as an SVG image made here by vl-convert.
+
+    Altair's default renderer loads Vega from a CDN when the page opens, so an executed
+    notebook shows "Error loading script" offline and in an HTML export. An SVG needs
+    no script: Jupyter, VS Code, GitHub and nbconvert all draw it as it is.
+    """
+    if OFFLINE_RENDERER not in alt.renderers.names():
+        alt.renderers.register(OFFLINE_RENDERER, _svg_mimebundle)
+    alt.renderers.enable(OFFLINE_RENDERER)
+
+
+def _svg_mimebundle(spec: dict, **_metadata) -> dict[str, str]:
+    svg = vl_convert.vegalite_to_svg(spec, vl_version=vl_version_for_vl_convert())
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(title)
+    return {"image/svg+xml": svg, "text/plain": f"<chart: {title or 'untitled'}>"}
 
 
 def segment_label(segment: str) -> str:

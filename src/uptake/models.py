@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from uptake.errors import ModelError
+from uptake.warehouse.catalog import TableDoc, write_comments
 
 MODEL_SCHEMAS = {"staging": "view", "intermediate": "view", "marts": "table"}
 MAX_OFFENDING_ROWS_SHOWN = 10
@@ -34,6 +35,10 @@ class Model:
     description: str = ""
     grain: str = ""
     columns: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def doc(self) -> TableDoc:
+        return TableDoc(self.description, self.grain, self.columns)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ def _create(con, model: Model) -> None:
         con.execute(f"create or replace {statement} {model.name} as\n{model.sql}")
     except duckdb.Error as exc:
         raise ModelError(f"model {model.name} ({model.path}) failed: {_first_line(exc)}") from None
+    write_comments(con, model.name, model.kind, model.doc)
 
 
 def _run_test(con, model: Model) -> None:
@@ -191,13 +197,15 @@ def _first_line(exc: Exception) -> str:
 
 
 def mart_reference_markdown(root: Path | None = None) -> str:
-    """The README's reference of public marts, generated from the models' headers."""
+    """The README's reference of public marts, generated from the models' headers and,
+    for the marts `uptake analyze` writes, from their documentation in analysis.tables."""
+    from uptake.analysis.tables import TABLE_DOCS  # the analysis imports scipy: only here
+
+    built = {m.name: m.doc for m in discover_models(root) if m.kind == "table"}
     parts = []
-    for model in discover_models(root):
-        if model.kind != "table":
-            continue
-        parts.append(f"#### `{model.name}`\n\n{model.description}\n\nGrain: {model.grain}.\n")
+    for name, doc in {**built, **TABLE_DOCS}.items():
+        parts.append(f"#### `{name}`\n\n{doc.description}\n\nGrain: {doc.grain}.\n")
         parts.append("| column | meaning |\n|---|---|")
-        parts.extend(f"| `{column}` | {meaning} |" for column, meaning in model.columns.items())
+        parts.extend(f"| `{column}` | {meaning} |" for column, meaning in doc.columns.items())
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

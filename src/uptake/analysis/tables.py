@@ -16,7 +16,9 @@ from uptake.analysis.crossovers import Crossover
 from uptake.analysis.granger import MIN_GRANGER_MONTHS
 from uptake.analysis.leadlag import BLOCK_MONTHS
 from uptake.analysis.series import month_date
+from uptake.analysis.table_docs import TABLE_DOCS
 from uptake.analysis.verdicts import PairEvidence, judge, lag_crossover_month
+from uptake.warehouse.catalog import write_comments
 
 CROSSOVERS = pa.schema(
     [
@@ -204,6 +206,7 @@ def write_tables(
                 [list(rules)] if keep[name] else [],
             )
             con.unregister(view)
+            write_comments(con, name, "table", TABLE_DOCS[name])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
