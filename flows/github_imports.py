@@ -23,7 +23,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from uptake.errors import SourceError, UptakeError
+from uptake import progress
+from uptake.errors import ParameterError, SourceError, UptakeError
 from uptake.flows_support import journaled_run, publish_load_summary, retry_if_transient
 from uptake.mining.git_plumbing import month_start
 from uptake.mining.history_miner import ParsePool, worker_pool
@@ -32,6 +33,7 @@ from uptake.mining.repositories import RepositoryRef, parse_repository, unique_n
 from uptake.mining.repository_miner import MinedRepository, mine_batch
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
 from uptake.warehouse import Warehouse, resolve_path
+from uptake.wording import counted
 
 MODES = ("local", "api", "bigquery")
 DASK_ADDRESS_VARIABLE = "UPTAKE_DASK_ADDRESS"
@@ -114,6 +116,7 @@ def _fan_out(
 ) -> dict:
     logger = get_run_logger()
     waiting = list(reversed(batches))
+    repositories = sum(len(batch) for batch in batches)
     in_flight: dict[object, list[RepositoryRef]] = {}
     finished: queue.Queue = queue.Queue()
     totals: Counter = Counter()
@@ -139,8 +142,11 @@ def _fan_out(
         totals["blobs_cached"] += mined.blobs_known
         totals["rejected"] += len(load.rejects)
         rejects.extend(load.rejects)
-        outcome = load.rejects[0][1] if load.rejects else f"{mined.months.num_rows} new months"
+        outcome = (
+            load.rejects[0][1] if load.rejects else counted(mined.months.num_rows, "new month")
+        )
         logger.info("%s: %s", mined.repo, outcome)
+        progress.advance("repositories mined", totals["repositories"], repositories)
 
     while waiting and len(in_flight) < window:
         submit_next()
@@ -227,7 +233,7 @@ def github_imports(
     repositories so Prefect's cost per task does not dominate.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        raise ParameterError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
     parsed, unreadable = [], []
     for text in repositories:
         try:
@@ -243,7 +249,7 @@ def github_imports(
         summary = mine_api(db, [ref.name for ref in refs], until)
     elif mode == "bigquery":
         if snapshot_date is None:
-            raise ValueError(
+            raise ParameterError(
                 "mode bigquery needs snapshot_date: when github_repos was last refreshed"
             )
         summary = mine_bigquery(db, [ref.name for ref in refs], snapshot_date, maximum_bytes_billed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from uptake.errors import SourceError
+from uptake.errors import ParameterError, SourceError
 from uptake.flows_support import journal_failure, journaled_run, report_load, retry_if_transient
 from uptake.sources import bundled_figures, top_pypi
 from uptake.sources.bigquery_jobs import DEFAULT_CAP
@@ -159,7 +159,7 @@ def pypi_downloads(
 ) -> dict:
     """Load one source's download counts; returns the load summary."""
     if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
+        raise ParameterError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
     try:
         summary = _load_source(
             source,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prefect import flow
 
+from uptake import progress
+from uptake.errors import ParameterError
 from uptake.flows_support import journaled_run
 
 try:
@@ -43,11 +45,13 @@ def refresh(
     locations = locations or {}
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
-        raise ValueError(
-            f"unknown source(s) {', '.join(unknown)}: choose from {', '.join(SOURCES)}"
+        raise ParameterError(
+            f"unknown {'source' if len(unknown) == 1 else 'sources'} {', '.join(unknown)}: "
+            f"choose from {', '.join(SOURCES)}"
         )
     loads, failures = {}, {}
-    for source in sources:
+    progress.advance("sources loaded", 0, len(sources))
+    for done, source in enumerate(sources, start=1):
         runs = []
         if source in PYPI_SOURCES:
             options = {"maximum_bytes_billed": maximum_bytes_billed, "history_repo": history_repo}
@@ -86,6 +90,7 @@ def refresh(
                 loads[name] = state.result()
             else:
                 failures[name] = state.message or "failed"
+        progress.advance("sources loaded", done, len(sources))
     models = build_models(db=db, study=study)
     return {"loads": loads, "failures": failures, "models": models}
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from uptake.errors import ParameterError
 from uptake.flows_support import journal_failure, journaled_run, report_load, retry_if_transient
 from uptake.study import load_study
 from uptake.warehouse import Warehouse
@@ -128,7 +129,7 @@ def research_signals(
 ) -> dict:
     """Load one research source; returns the load summary."""
     if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
+        raise ParameterError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
     try:
         if source == "demo":
             from uptake.sources.bundled_figures import bundled_conference_path, bundled_corpus_path

@@ -27,7 +27,9 @@ FIGURE = re.compile(r'<figure id="figure-([^"]+)">(.*?)</figure>', re.DOTALL)
 
 def report(db: Path, output: Path, *options: str):
     return CliRunner().invoke(
-        cli, ["--db", str(db), *options, "report", "--output", str(output)], catch_exceptions=False
+        cli,
+        ["--db", str(db), *options, "report", "--report-dir", str(output)],
+        catch_exceptions=False,
     )
 
 

@@ -5,6 +5,10 @@ class UptakeError(Exception):
     """Base class: the message is one line a user can act on."""
 
 
+class ParameterError(UptakeError, ValueError):
+    """A flow or command was given parameters that do not fit together (a ValueError too)."""
+
+
 class StudyError(UptakeError):
     """The study file is malformed or names something that does not exist."""
 

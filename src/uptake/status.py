@@ -95,6 +95,9 @@ def source_status(
                 "expected": SOURCE_CADENCES.get(source, ""),
                 "age": format_age(age),
                 "state": _state(source, last_status, age),
+                # the same for programs: a timestamp or null, and seconds
+                "last_success_at": last_success,
+                "age_seconds": round(age.total_seconds()) if age is not None else None,
             }
         )
     return report

@@ -11,13 +11,55 @@ from uptake.secrets import redact
 
 
 class UptakeGroup(click.Group):
-    """Turns uptake's own errors into one-line messages instead of tracebacks."""
+    """Turns uptake's own errors into one-line messages instead of tracebacks, and lets
+    the warehouse's options follow the command too (`uptake sql --db FILE ...`)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except UptakeError as exc:
             raise click.ClickException(redact(str(exc))) from None
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_warehouse_options())
+        super().add_command(cmd, name)
+
+
+def _warehouse_options() -> list[click.Option]:
+    """--db, --study and --wait on a command: given there, they win over the same option
+    given before the command (and over $UPTAKE_DB)."""
+
+    def setting(key):
+        def store(ctx, _param, value):
+            if value is not None:
+                ctx.obj[key] = value
+            return value
+
+        return store
+
+    return [
+        click.Option(
+            ["--db"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            callback=setting("db"),
+            help="Warehouse file (as `uptake --db`).",
+        ),
+        click.Option(
+            ["--study", "study_path"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            callback=setting("study"),
+            help="Study file (as `uptake --study`).",
+        ),
+        click.Option(
+            ["--wait", "wait_seconds"],
+            type=click.FloatRange(min=0),
+            expose_value=False,
+            callback=setting("wait"),
+            help="Seconds to wait for a held warehouse (as `uptake --wait`).",
+        ),
+    ]
 
 
 @click.group(cls=UptakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +78,7 @@ class UptakeGroup(click.Group):
 @click.option(
     "--wait",
     "wait_seconds",
-    type=float,
+    type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
     help="Seconds to wait for a warehouse another process holds.",

@@ -143,24 +143,24 @@ def _lag(h: dict) -> str:
 
 @click.command()
 @click.option(
-    "--output",
+    "--report-dir",
     "output_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports"),
     show_default=True,
-    help="Folder for index.html and charts/.",
+    help="Folder for index.html and charts/ (as `uptake demo --report-dir`).",
 )
 @click.pass_obj
 def report(settings, output_dir):
     """Write a self-contained HTML report: verdicts, charts, freshness, caveats.
 
     Reads the warehouse read-only. The page needs no network: the Vega scripts are
-    inlined. Every chart is also written as SVG and PNG under OUTPUT/charts/.
+    inlined. Every chart is also written as SVG and PNG under REPORT_DIR/charts/.
 
     Example:
 
     \b
-        uptake report --output reports
+        uptake report --report-dir reports
     """
     click.echo(write_report_for(settings, output_dir))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import duckdb
 
-from uptake.cli.output import format_rows, format_table
+from uptake.cli.output import format_rows
 from uptake.status import (
     known_sources,
     problem_message,
@@ -17,6 +17,11 @@ from uptake.status import (
 from uptake.warehouse import Warehouse
 from uptake.warehouse.runs import DIED
 from uptake.warehouse.sandbox import SandboxRefusal, check_statement, connect_sandboxed
+
+FORMATS_HELP = (
+    "table: aligned columns to read; csv: a header row, then one line per row; "
+    "json: an array of objects, dates in ISO 8601."
+)
 
 
 def register(cli: click.Group) -> None:
@@ -33,8 +38,16 @@ def register(cli: click.Group) -> None:
     help="Report only this source (repeatable); it must have loaded, so a source never "
     "loaded fails too. Default: every source, failing only on failed or stale ones.",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help=FORMATS_HELP,
+)
 @click.pass_obj
-def status(settings, sources):
+def status(settings, sources, fmt):
     """Per source: freshness against its schedule, last successful load and outcome, rejects.
 
     A scheduled source is fresh while its last successful load is younger than 1.5 times
@@ -47,6 +60,7 @@ def status(settings, sources):
 
     \b
         uptake status --source pypistats --source top_pypi
+        uptake status --format json
     """
     with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as warehouse:
         known = known_sources(warehouse.con)
@@ -61,15 +75,15 @@ def status(settings, sources):
     columns = [
         "source",
         "rows",
-        "last_success",
+        "last_success" if fmt == "table" else "last_success_at",
         "last_load",
         "rejects_last_load",
         "rejects_total",
         "expected",
-        "age",
+        "age" if fmt == "table" else "age_seconds",
         "state",
     ]
-    click.echo(format_table(columns, [tuple(r[c] for c in columns) for r in report]), nl=False)
+    click.echo(format_rows(columns, [tuple(r[c] for c in columns) for r in report], fmt), nl=False)
     for run in died:
         click.secho(
             f"run {run['flow']} (pid {run['pid']}, started {run['started_at']:%Y-%m-%d %H:%M:%S})"
@@ -87,29 +101,45 @@ def status(settings, sources):
 @click.command()
 @click.argument("query")
 @click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Bind VALUE to $NAME in the query (repeatable); DuckDB casts it to the type the "
+    "query needs.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
     default="table",
     show_default=True,
+    help=FORMATS_HELP,
 )
 @click.pass_obj
-def sql(settings, query, fmt):
-    """Run one read-only SQL query on the warehouse, in a sandbox.
+def sql(settings, query, params, fmt):
+    """Run one read-only SQL query on the warehouse, in a sandbox. QUERY `-` reads it
+    from standard input.
 
     Only the warehouse is reachable, read-only: one SELECT, EXPLAIN, PRAGMA, CALL,
-    DESCRIBE or SHOW statement; no files, URLs, extensions, ATTACH or settings.
+    DESCRIBE or SHOW statement; no files, URLs, extensions, ATTACH or settings. Values
+    given with --param are bound, never spliced into the text.
 
-    Example:
+    Examples:
 
     \b
         uptake sql "select rivalry, leader, leading_since from marts.rivalry_leaders order by rivalry"
+        uptake sql "select * from marts.crossovers where rivalry = $rivalry" --param rivalry=jax-vs-pytorch
+        uptake sql - --format csv < query.sql > result.csv
     """
+    if query == "-":
+        query = click.get_text_stream("stdin").read()
+    bound = _parameters(params)
     con = connect_sandboxed(settings["db"], wait_seconds=settings["wait"])
     try:
         try:
             check_statement(con, query)
-            cursor = con.execute(query)
+            cursor = con.execute(query, bound or None)
             if cursor.description is None:
                 return
             columns = [d[0] for d in cursor.description]
@@ -122,3 +152,15 @@ def sql(settings, query, fmt):
     finally:
         con.close()
     click.echo(format_rows(columns, rows, fmt), nl=False)
+
+
+def _parameters(specs: tuple[str, ...]) -> dict[str, str]:
+    bound = {}
+    for spec in specs:
+        name, equals, value = spec.partition("=")
+        if not equals or not name.isidentifier():
+            raise click.BadParameter(
+                f"{spec!r} is not NAME=VALUE with NAME a parameter name", param_hint="--param"
+            )
+        bound[name] = value
+    return bound

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from uptake.cli.exit_status import finish
+from uptake.progress import terminal_bar
 from uptake.sources.unicode_text import printable
 from uptake.warehouse import exclusive_run, resolve_path
+from uptake.wording import counted
 
 
 def register(cli: click.Group) -> None:
@@ -18,7 +19,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(export_corpus)
 
 
-def _month(value: str | None) -> date | None:
+def _month(_ctx, _param, value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -97,16 +98,21 @@ def _month(value: str | None) -> date | None:
     "until",
     default=None,
     metavar="YYYY-MM",
+    callback=_month,
     help="Mine months that ended before this month (default: the current month).",
 )
 @click.option(
-    "--workers", type=int, default=None, help="Processes parsing blobs (default: up to 2)."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes parsing blobs (default: up to 2).",
 )
 @click.option(
     "--snapshot-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     metavar="YYYY-MM-DD",
-    help="bigquery mode: when github_repos was last refreshed.",
+    help="bigquery mode (needed there): when github_repos was last refreshed.",
 )
 @click.option(
     "--dask-address",
@@ -116,7 +122,14 @@ def _month(value: str | None) -> date | None:
     help="local mode: run the tasks on this Dask scheduler (default: $UPTAKE_DASK_ADDRESS, "
     "else threads here).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Do not show progress per repository.")
+@click.option(
+    "--no-build",
+    is_flag=True,
+    help="Leave the marts as they are (default: rebuild them after mining, as refresh does).",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress bar (shown while stderr is a terminal)."
+)
 @click.pass_obj
 def mine(
     settings,
@@ -134,6 +147,7 @@ def mine(
     workers,
     snapshot_date,
     dask_address,
+    no_build,
     quiet,
 ):
     """Mine which modules REPOSITORIES import at every month end, into the warehouse.
@@ -165,6 +179,10 @@ def mine(
         raise click.UsageError("--only-cloned needs --clones DIR")
     if dry_run and not (papers or cohorts):
         raise click.UsageError("--dry-run goes with --papers or --cohort")
+    if mode == "bigquery" and snapshot_date is None:
+        raise click.UsageError(
+            "--mode bigquery needs --snapshot-date YYYY-MM-DD: when github_repos was last refreshed"
+        )
     not_fetched: dict[str, str] = {}
     if papers or cohorts:
         chosen, not_fetched, untried = _corpus(
@@ -172,7 +190,7 @@ def mine(
         )
         repositories = [*repositories, *chosen]
         click.secho(
-            f"Chose {_count(len(chosen) + len(not_fetched) + untried, 'repository')}: "
+            f"Chose {counted(len(chosen) + len(not_fetched) + untried, 'repository')}: "
             f"{len(chosen):,} to mine, {len(not_fetched):,} recorded as not fetched"
             + (f", {untried:,} without a clone left untried" if untried else ""),
             err=True,
@@ -183,16 +201,16 @@ def mine(
                 click.echo(name.split("=", 1)[0])
             return
 
-    if not quiet:
-        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
-    parsed_snapshot = datetime.strptime(snapshot_date, "%Y-%m-%d").date() if snapshot_date else None
-    with exclusive_run(  # no other writer between the flow's tasks
-        settings["db"],
-        wait_seconds=settings["wait"],
-        on_wait=lambda message: click.secho(message, err=True, fg="cyan"),
+    with (
+        exclusive_run(  # no other writer between the flow's tasks
+            settings["db"],
+            wait_seconds=settings["wait"],
+            on_wait=lambda message: click.secho(message, err=True, fg="cyan"),
+        ),
+        terminal_bar(enabled=not quiet),
     ):
         click.secho(
-            f"Mining {_count(len(repositories), 'repository')} ({mode}) into "
+            f"Mining {counted(len(repositories), 'repository')} ({mode}) into "
             f"{resolve_path(settings['db'])} ...",
             err=True,
             fg="cyan",
@@ -205,11 +223,16 @@ def mine(
             mode=mode,
             not_fetched=not_fetched or None,
             db=settings["db"],
-            until=_month(until),
+            until=until,
             workers=workers,
-            snapshot_date=parsed_snapshot,
+            snapshot_date=snapshot_date.date() if snapshot_date else None,
             dask_address=dask_address,
         )
+        if not no_build:
+            click.secho("Building the models ...", err=True, fg="cyan")
+            built = load_flow("build_models", "build_models")(
+                db=settings["db"], study=settings["study"]
+            )
     figures = ", ".join(
         f"{key.replace('_', ' ')} {value:,}"
         for key, value in sorted(summary.items())
@@ -218,6 +241,11 @@ def mine(
     click.echo(f"mined: {figures}")
     for item, reason in summary.get("rejects", [])[:10]:
         click.secho(f"  rejected {item}: {reason}", err=True, fg="yellow")
+    if not no_build:
+        click.echo(
+            f"built {counted(len(built['built']), 'model')}; "
+            f"{counted(len(built['tests_passed']), 'data test')} passed"
+        )
     # Items, not reject rows: one repository may be refused for two reasons.
     tried = len(repositories) + len(not_fetched)
     refused = len({item for item, _ in summary.get("rejects", [])}) + summary.get(
@@ -258,11 +286,6 @@ def _corpus(settings, papers, cohorts, sample, seed, clones, only_cloned, unavai
     return chosen, not_fetched, untried
 
 
-def _count(number: int, noun: str) -> str:
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{number:,} {noun if number == 1 else plural}"
-
-
 @click.command("export-corpus")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
@@ -291,8 +314,8 @@ def export_corpus(settings, output):
     except UptakeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"wrote {output}: {_count(summary.repositories, 'repository')} "
-        f"({summary.mined:,} mined), {summary.months:,} months, "
+        f"wrote {output}: {counted(summary.repositories, 'repository')} "
+        f"({summary.mined:,} mined), {counted(summary.months, 'month')}, "
         f"{summary.module_sets:,} module sets in {summary.presence_runs:,} runs, "
-        f"{_count(summary.papers, 'paper')}, {summary.bytes:,} bytes"
+        f"{counted(summary.papers, 'paper')}, {summary.bytes:,} bytes"
     )

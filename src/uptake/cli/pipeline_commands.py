@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from pathlib import Path
 
@@ -12,8 +11,10 @@ import click
 from uptake.cli.exit_status import finish
 from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
+from uptake.progress import terminal_bar
 from uptake.sources.unicode_text import printable
 from uptake.warehouse import Warehouse, exclusive_run, resolve_path
+from uptake.wording import counted
 
 ALL_SOURCES = (
     "top_pypi",
@@ -62,7 +63,11 @@ class _NoTracebackForExpectedErrors(logging.Filter):
 
 
 def _run_refresh(
-    settings: dict, sources: list[str], locations: dict[str, list[str]], **options
+    settings: dict,
+    sources: list[str],
+    locations: dict[str, list[str]],
+    quiet: bool = False,
+    **options,
 ) -> dict:
     from uptake.flow_loader import load_flow
 
@@ -74,7 +79,10 @@ def _run_refresh(
     refresh_flow = load_flow("refresh", "refresh")
     # Held for the whole run, so no other writer slips in between two tasks; waiting for
     # it happens here, once, rather than in every task.
-    with exclusive_run(settings["db"], wait_seconds=settings["wait"], on_wait=_progress):
+    with (
+        exclusive_run(settings["db"], wait_seconds=settings["wait"], on_wait=_progress),
+        terminal_bar(enabled=not quiet),
+    ):
         return refresh_flow(
             sources=sources,
             locations=locations or None,
@@ -87,7 +95,7 @@ def _run_refresh(
 def _report_loads(result: dict) -> None:
     for source, summary in result["loads"].items():
         _progress(
-            f"  {source}: {summary['rows']:,} rows loaded, {summary['skipped']:,} skipped, "
+            f"  {source}: {counted(summary['rows'], 'row')} loaded, {summary['skipped']:,} skipped, "
             f"{summary['rejected']:,} rejected"
         )
         for item, reason in summary.get("rejects", [])[:5]:
@@ -96,7 +104,8 @@ def _report_loads(result: dict) -> None:
         click.secho(f"  {source} failed: {message}", err=True, fg="red")
     models = result["models"]
     _progress(
-        f"  built {len(models['built'])} models; {len(models['tests_passed'])} data tests passed"
+        f"  built {counted(len(models['built']), 'model')}; "
+        f"{counted(len(models['tests_passed']), 'data test')} passed"
     )
 
 
@@ -130,7 +139,7 @@ def _print_leaders(settings: dict) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports"),
     show_default=True,
-    help="Where the report is written.",
+    help="Folder for index.html and charts/ (as `uptake report --report-dir`).",
 )
 @click.pass_obj
 def demo(settings, report_dir):
@@ -196,7 +205,9 @@ def demo(settings, report_dir):
     default=None,
     help="Hugging Face Hub URL (default: $HF_ENDPOINT, else huggingface.co).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Do not show each flow and task as it runs.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress bar (shown while stderr is a terminal)."
+)
 @click.pass_obj
 def refresh(
     settings, locations, sources, max_bytes_billed, pypistats_url, history_repo, hub_endpoint, quiet
@@ -212,14 +223,12 @@ def refresh(
         uptake refresh --source top_pypi=../shared/data/top-pypi-packages --source conference_papers=../shared/data/conference-papers
     """
     chosen, where = _parse_sources(sources or ("top_pypi",), list(locations))
-    if not quiet:
-        # Loads can take minutes (GitHub history, BigQuery): follow them in Prefect's log.
-        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
     _progress(f"Refreshing {', '.join(chosen)} into {resolve_path(settings['db'])} ...")
     result = _run_refresh(
         settings,
         chosen,
         where,
+        quiet,
         maximum_bytes_billed=max_bytes_billed,
         pypistats_url=pypistats_url,
         history_repo=history_repo,
@@ -229,7 +238,7 @@ def refresh(
     _print_leaders(settings)
     if result["failures"]:
         raise click.ClickException(
-            f"{len(result['failures'])} source(s) failed; see above and `uptake status`"
+            f"{counted(len(result['failures']), 'source')} failed; see above and `uptake status`"
         )
     finish(*_done_and_rejected(result), "loaded")
 
@@ -288,7 +297,10 @@ def build(settings):
     with Warehouse.open(settings["db"], wait_seconds=settings["wait"]) as warehouse:
         warehouse.sync_study(study)
         result = build_models(warehouse.con, on_step=lambda m: _progress(f"  {m.kind:5} {m.name}"))
-    click.echo(f"built {len(result.built)} models; {len(result.tests_passed)} data tests passed")
+    click.echo(
+        f"built {counted(len(result.built), 'model')}; "
+        f"{counted(len(result.tests_passed), 'data test')} passed"
+    )
 
 
 @click.command()
@@ -338,7 +350,7 @@ def figures(settings, snapshots, conference, output_dir):
         )
         click.echo(
             f"wrote {folder / bundled_figures.FIGURES_FILE}: {written['snapshots']} snapshots, "
-            f"{written['rows']} rows, {written['bytes']:,} bytes"
+            f"{counted(written['rows'], 'row')}, {written['bytes']:,} bytes"
         )
         if conference:
             mentions = [
