@@ -226,9 +226,9 @@ def test_an_empty_warehouse_says_what_is_missing(warehouse):
     # each rivalry: research_mentions -> industry_downloads
     assert len(result.hypotheses) == len(study.rivalries)
     for row in result.hypotheses:
-        assert row["verdict"] == "inconclusive"
+        assert row["verdict"] == "no data"
         assert row["reason"] == (
-            "inconclusive: the warehouse has no shares yet: marts.rivalry_shares and "
+            "no data: the warehouse has no shares yet: marts.rivalry_shares and "
             "marts.adoption_monthly are not built (run `uptake build`)"
         )
         assert row["lag_months"] is None and row["granger_f"] is None
@@ -264,7 +264,7 @@ def test_a_rivalry_with_one_segment_only(warehouse):
 
     row = only(result.hypotheses, rivalry="lead01-vs-rival01")
     assert row["reason"] == (
-        "inconclusive: research_mentions has no data for lead01, rival01, so "
+        "no data: research_mentions has no data for lead01, rival01, so "
         "lead01-vs-rival01 has no shares there"
     )
     assert row["lag_months"] is None and row["best_alignment_lag"] is None
@@ -281,9 +281,9 @@ def test_a_technology_with_no_data(warehouse):
     result = analyze(warehouse, resamples=50, placebo_runs=10)
 
     row = only(result.hypotheses, rivalry="lead00-vs-rival00")
-    assert row["verdict"] == "inconclusive"
+    assert row["verdict"] == "no data"
     assert row["reason"] == (
-        "inconclusive: industry_downloads has no data for rival00, so lead00-vs-rival00 has "
+        "no data: industry_downloads has no data for rival00, so lead00-vs-rival00 has "
         "no shares there"
     )
 
@@ -431,7 +431,7 @@ def test_real_data_rivalries_without_research_data_say_so(real_run):
     row = only(real_run.hypotheses, rivalry="pandas-vs-polars", rule="main")
 
     assert row["reason"] == (
-        "inconclusive: research_mentions has no data for pandas, polars, so pandas-vs-polars "
+        "no data: research_mentions has no data for pandas, polars, so pandas-vs-polars "
         "has no shares there"
     )
 

@@ -33,7 +33,9 @@ def test_warehouse_options_work_after_the_command_too(built_db):  # noqa: F811
 def test_sql_reads_the_statement_from_stdin_and_binds_parameters(built_db):  # noqa: F811
     query = "select project, count(*) as months from marts.downloads_monthly where project = $p group by project"
 
-    result = run("sql", "--db", str(built_db), "-", "--param", "p=torch", "--format", "csv", input=query)
+    result = run(
+        "sql", "--db", str(built_db), "-", "--param", "p=torch", "--format", "csv", input=query
+    )
 
     assert result.exit_code == 0, result.output
     header, row = result.stdout.splitlines()
@@ -55,7 +57,10 @@ def test_a_parameter_is_bound_as_data_never_spliced(built_db):  # noqa: F811
 @pytest.mark.parametrize(
     ("param", "message"),
     [
-        ("novalue", "Invalid value for --param: 'novalue' is not NAME=VALUE with NAME a parameter name"),
+        (
+            "novalue",
+            "Invalid value for --param: 'novalue' is not NAME=VALUE with NAME a parameter name",
+        ),
         ("1x=2", "Invalid value for --param: '1x=2' is not NAME=VALUE with NAME a parameter name"),
     ],
 )
@@ -147,10 +152,14 @@ def test_mine_builds_the_marts_and_counts_in_english(tmp_path):
     assert "built " in result.stdout and " models; " in result.stdout
     assert "Mining 1 repository (local)" in result.stderr
     assert seen[-1] == ("repositories mined", 1, 1)
-    rows = run("--db", str(db), "sql", "select repo, technology from marts.repo_imports_monthly limit 1")
+    rows = run(
+        "--db", str(db), "sql", "select repo, technology from marts.repo_imports_monthly limit 1"
+    )
     assert rows.stdout.splitlines()[2].split() == ["acme/model", "pytorch"]
 
-    skipped = run("--db", str(tmp_path / "other.duckdb"), "mine", f"acme/model={repo.path}", "--no-build")
+    skipped = run(
+        "--db", str(tmp_path / "other.duckdb"), "mine", f"acme/model={repo.path}", "--no-build"
+    )
     assert "built " not in skipped.stdout
 
 

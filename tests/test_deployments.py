@@ -101,7 +101,7 @@ def test_the_models_rebuild_after_every_scheduled_load_and_the_analysis_after_th
         return {names} if isinstance(names, str) else set(names)
 
     assert triggering("build-models") == scheduled
-    assert triggering("analyze") == {"build-models"}
+    assert triggering("analyze") == {"build-models", "refresh-demo"}
     assert not by_name["refresh-demo"].get("schedules") and not by_name["refresh-demo"].get(
         "triggers"
     )
@@ -277,13 +277,20 @@ def wait_for_triggered(env: dict, deployment: str, before: set[str], timeout: fl
 
 
 @pytest.mark.slow
-def test_deploy_all_then_a_worker_runs_the_demo_refresh_into_the_warehouse(worker, tmp_path):
+def test_deploy_all_then_a_worker_runs_the_demo_refresh_into_the_warehouse_and_analyses_it(
+    worker, tmp_path
+):
     db = tmp_path / "demo.duckdb"
     started = datetime.now(UTC)
+    analyses_before = {r["id"] for r in runs_of(worker, "analyze")}
 
     run = wait_for(worker, run_deployment(worker, "refresh/refresh-demo", db=str(db)))
+    analysis = wait_for_triggered(worker, "analyze", analyses_before, timeout=420)
 
     assert run["state"]["type"] == "COMPLETED", run["state"]
+    # The chain ends analysed, on the warehouse the demo refresh wrote.
+    assert analysis["state"]["type"] == "COMPLETED", analysis["state"]
+    assert analysis["parameters"]["db"] == str(db)
     deployed = {d["name"]: d for d in api(worker, "POST", "/deployments/filter", {})}
     assert set(deployed) == {d["name"] for d in deployments()}
     assert deployed["pypi-downloads-pypistats"]["schedules"][0]["schedule"]["cron"] == "30 4 * * *"
@@ -302,11 +309,15 @@ def test_deploy_all_then_a_worker_runs_the_demo_refresh_into_the_warehouse(worke
             "select source, status, rows_loaded from meta.loads order by source"
         ).fetchall()
         finished = warehouse.con.execute("select min(finished_at) from meta.loads").fetchone()[0]
+        headline = warehouse.con.execute(
+            "select headline from marts.meta_analysis where is_headline"
+        ).fetchall()
+    assert len(headline) == 1 and headline[0][0].startswith("Of ")
     assert leaders["industry_downloads"] == "pytorch since 2024-03"
     assert leaders["research_mentions"] == "pytorch since 2019-06"
     assert loads == [
         ("conference_papers", "succeeded", 70),
-        ("mining_corpus", "succeeded", 362_836),
+        ("mining_corpus", "succeeded", 435_802),
         ("top_pypi", "succeeded", 3980),
     ]
     assert finished > started.replace(tzinfo=None) - timedelta(seconds=1)
@@ -331,6 +342,8 @@ def test_a_completed_load_triggers_the_models_then_the_analysis(worker):
     analysis = wait_for_triggered(worker, "analyze", analyses_before)
 
     assert [r["state"]["type"] for r in (load, build, analysis)] == ["COMPLETED"] * 3
+    # no db parameter on the load: the triggered runs use the worker's warehouse too
+    assert build["parameters"]["db"] == "" and analysis["parameters"]["db"] == ""
     with Warehouse.open(worker["db"], read_only=True) as warehouse:
         journal = warehouse.con.execute("select source, status from meta.loads").fetchall()
         research = warehouse.con.execute(

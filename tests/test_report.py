@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ def test_the_page_states_the_verdict_and_the_real_crossovers(demo_report):
 
     assert (
         '<strong>pytorch-vs-tensorflow</strong>: <span class="verdict-supported">supported</span>: '
-        "research_mentions crossed to pytorch in 2019-06 and industry_downloads in 2024-03, "
+        "conference papers crossed to PyTorch in 2019-06 and PyPI downloads in 2024-03, "
         "57 months later"
     ) in html
     assert "PyPI under-counts PyTorch before about 2019" in html
@@ -162,7 +163,7 @@ def test_a_rivalry_with_no_data_is_named_not_drawn(demo_warehouse, tmp_path):
     assert "alphalib-vs-betalib has no shares in any segment" in result.stderr
     html = (tmp_path / "out" / "index.html").read_text()
     assert "alphalib-vs-betalib has no shares in any segment" in html
-    assert "research_mentions has no data for alphalib, betalib" in html
+    assert "PyPI downloads has no data for AlphaLib, BetaLib" in html
     assert not (tmp_path / "out" / "charts" / "shares-alphalib-vs-betalib.svg").exists()
 
 
@@ -203,7 +204,11 @@ def test_the_page_leads_with_the_answer_across_rivalries(demo_report, demo_wareh
     html = demo_report.read_text()
 
     answer = html.index("<h2>The answer</h2>")
-    assert html.index(f'<p class="headline"><strong>{headline}</strong></p>') > answer
+    # the sentence of marts.meta_analysis, with the study's words for the segments
+    worded = headline.replace("research_code", "papers' code").replace(
+        "industry_downloads", "PyPI downloads"
+    )
+    assert html.index(f'<p class="headline"><strong>{escape(worded)}</strong></p>') > answer
     assert html.count("<h3>Still open</h3>") == (1 if still_open else 0)
     assert html.index('id="figure-across-forest"') < html.index('id="figure-lags"')
 

@@ -8,6 +8,10 @@ slips into the previous one in a browser west of Greenwich.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import textwrap
+
 import altair as alt
 import duckdb
 import polars as pl
@@ -101,28 +105,34 @@ def rivalries_with_shares(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def share_curves(con: duckdb.DuckDBPyConnection, rivalry: str) -> alt.VConcatChart | None:
-    """One panel per segment: each technology's share with its 95% band, the one-half
-    line, and the month the analysis found the crossover (when it has run)."""
-    shares = _shares(con, rivalry)
+    """One panel per segment on one time axis: each technology's share in percent with its
+    95% band, the one-half line, and (when the analysis has run) the crossover month as a
+    labelled rule over its 95% interval. Months without data are gaps, not bridged; the
+    title states who took the lead where, first and last, and a source line closes it."""
+    shares = _with_gaps(_shares(con, rivalry))
     if shares.is_empty():
         return None
     crossings = _crossovers(con, rivalry)
+    segments = order_segments(shares["segment"].unique().to_list())
+    colours = technology_colours(con, shares["label"].drop_nulls().to_list())
+    domain = [_month_start(shares["month"].min()), _month_end(shares["month"].max())]
     panels = []
-    for segment in order_segments(shares["segment"].unique().to_list()):
+    for segment in segments:
         rows = shares.filter(pl.col("segment") == segment)
-        color = alt.Color(
-            "label:N",
-            title=None,
-            legend=alt.Legend(orient="top"),
-            scale=technology_colours(con, shares["label"].to_list()),
-        )
-        base = alt.Chart(rows).encode(x=MONTH)
-        band = base.mark_area(opacity=0.25).encode(
-            y=alt.Y("share_low:Q", title="share", scale=alt.Scale(domain=[0, 1])),
+        color = alt.Color("label:N", title=None, legend=alt.Legend(orient="top"), scale=colours)
+        base = alt.Chart(rows).encode(x=_month_axis(domain))
+        band = base.mark_area(opacity=0.2).encode(
+            y=alt.Y(
+                "share_low:Q",
+                title="share",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
+            ),
             y2="share_high:Q",
             color=color,
         )
-        line = base.mark_line(point=rows.height < 60).encode(
+        sparse = rows["share"].null_count() > 0 or rows.height < 60
+        line = base.mark_line(point=alt.OverlayMarkDef(size=14) if sparse else False).encode(
             y="share:Q",
             color=color,
             tooltip=[
@@ -137,30 +147,170 @@ def share_curves(con: duckdb.DuckDBPyConnection, rivalry: str) -> alt.VConcatCha
         layers = [band, line, half]
         crossing = crossings.filter(pl.col("segment") == segment)
         if not crossing.is_empty():
-            layers.append(
-                alt.Chart(crossing)
-                .mark_rule(color="black")
-                .encode(
-                    x="utcyearmonth(crossover_month):T",
-                    tooltip=[
-                        alt.Tooltip("leader:N"),
-                        alt.Tooltip(
-                            "utcyearmonth(crossover_month):T", title="crossover", format="%Y-%m"
-                        ),
-                    ],
-                )
-            )
+            layers += _crossover_marks(crossing, domain[1])
         panels.append(
             alt.layer(*layers).properties(
                 width=WIDTH, height=PANEL_HEIGHT, title=segment_label(segment)
             )
         )
     # One time axis for every segment of a rivalry, so a lag between them reads by eye.
-    return (
+    chart = (
         alt.vconcat(*panels)
         .resolve_scale(x="shared")
-        .properties(title=f"{rivalry}: share of each technology")
+        .properties(
+            title=alt.TitleParams(
+                _share_finding(crossings, rivalry),
+                subtitle=wrapped(
+                    "Share of each technology per segment, with its 95% band; dashed: one "
+                    "half; grey band and rule: the crossover month and its 95% interval. "
+                    "Gaps are months without data."
+                ),
+                anchor="start",
+            )
+        )
     )
+    return with_source(chart, segments)
+
+
+SEGMENT_SOURCES = {
+    "research_mentions": "conference papers' framework mentions (He 2019, with updates)",
+    "research_code": "papers' code mined by uptake (Paper Copilot lists, He's ICML 2019 list)",
+    "model_hub": "Hugging Face Hub models' framework tags",
+    "oss_imports": "most-starred Python repositories mined by uptake (EvanLi/Github-Ranking)",
+    "industry_downloads": "PyPI downloads (hugovk/top-pypi-packages, BigQuery, pypistats)",
+}
+
+
+def source_line(segments) -> str:
+    return (
+        "Source: "
+        + "; ".join(SEGMENT_SOURCES.get(segment, segment_label(segment)) for segment in segments)
+        + ". Chart: uptake."
+    )
+
+
+def with_source(chart, segments) -> alt.VConcatChart:
+    """`chart` with a source line under it, as a newspaper chart has."""
+    lines = wrapped(source_line(segments), width=120)
+    note = (
+        alt.Chart(alt.Data(values=[{"text": "\n".join(lines)}]))
+        .mark_text(align="left", baseline="top", fontSize=10, color="#555555", lineBreak="\n")
+        .encode(text="text:N", x=alt.value(0), y=alt.value(0))
+        .properties(width=WIDTH, height=13 * len(lines), view=alt.ViewConfig(stroke=None))
+    )
+    return alt.vconcat(chart, note, spacing=6)
+
+
+def wrapped(text: str, width: int = 105) -> list[str]:
+    """Lines of `text` that fit the chart's width (Vega does not wrap titles)."""
+    return textwrap.wrap(text, width=width)
+
+
+def _month_axis(domain) -> alt.X:
+    return alt.X(
+        "utcyearmonth(month):T",
+        title=None,
+        axis=alt.Axis(format="%Y", tickCount="year"),
+        scale=alt.Scale(domain=[d.isoformat() for d in domain]),
+    )
+
+
+def _crossover_marks(crossing: pl.DataFrame, last_month) -> list:
+    """The crossover as a rule labelled with the leader and month, over a band spanning its
+    95% interval (to the end of the axis when some resamples never crossed)."""
+    frame = crossing.with_columns(
+        pl.col("crossover_high").fill_null(_month_end(last_month)).alias("band_high"),
+        pl.format(
+            "{} leads from {}",
+            pl.col("leader_label"),
+            pl.col("crossover_month").dt.strftime("%Y-%m"),
+        ).alias("label"),
+        pl.format(
+            "95% CI {} to {}",
+            pl.col("crossover_low").dt.strftime("%Y-%m"),
+            pl.col("crossover_high").dt.strftime("%Y-%m").fill_null("not yet"),
+        ).alias("interval"),
+    )
+    base = alt.Chart(frame)
+    band = base.mark_rect(color="gray", opacity=0.15).encode(
+        x="utcyearmonth(crossover_low):T", x2="utcyearmonth(band_high):T"
+    )
+    rule = base.mark_rule(color="black").encode(
+        x="utcyearmonth(crossover_month):T",
+        tooltip=[
+            alt.Tooltip("leader_label:N", title="leader"),
+            alt.Tooltip("utcyearmonth(crossover_month):T", title="crossover", format="%Y-%m"),
+            alt.Tooltip("interval:N", title="interval"),
+        ],
+    )
+    label = base.mark_text(align="left", baseline="top", dx=4, dy=2, fontSize=11).encode(
+        x="utcyearmonth(crossover_month):T", y=alt.value(0), text="label:N"
+    )
+    return [band, rule, label]
+
+
+def _share_finding(crossings: pl.DataFrame, rivalry: str) -> str:
+    """The chart's title, stated as its finding from marts.crossovers."""
+    led = crossings.filter(pl.col("crossover_month").is_not_null()).sort("crossover_month")
+    if led.is_empty():
+        return f"{rivalry}: share of each technology per segment"
+    leaders = led["leader_label"].unique(maintain_order=True).to_list()
+    if len(leaders) > 1:
+        parts = [
+            f"{leader} leads {_segments_phrase(led.filter(pl.col('leader_label') == leader))}"
+            for leader in leaders
+        ]
+        return "; ".join(parts)
+    first, last = led.row(0, named=True), led.row(-1, named=True)
+    if first["segment"] == last["segment"]:
+        return f"{leaders[0]} leads {SEGMENT_SHORT.get(first['segment'], first['segment'])} from {first['crossover_month']:%Y-%m}"
+    months = (last["crossover_month"].year - first["crossover_month"].year) * 12 + (
+        last["crossover_month"].month - first["crossover_month"].month
+    )
+    return (
+        f"{leaders[0]} took the lead in {SEGMENT_SHORT.get(first['segment'], first['segment'])} "
+        f"in {first['crossover_month']:%Y-%m} and in "
+        f"{SEGMENT_SHORT.get(last['segment'], last['segment'])} {months} months later"
+    )
+
+
+SEGMENT_SHORT = {
+    "research_mentions": "conference papers",
+    "research_code": "papers' code",
+    "model_hub": "Hub models",
+    "oss_imports": "open source",
+    "industry_downloads": "PyPI downloads",
+}
+
+
+def _segments_phrase(rows: pl.DataFrame) -> str:
+    names = [SEGMENT_SHORT.get(s, s) for s in rows["segment"].to_list()]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _with_gaps(shares: pl.DataFrame) -> pl.DataFrame:
+    """Every month between a segment's first and last as a row, null where it has no data,
+    so lines and bands break there instead of drawing a straight line across."""
+    if shares.is_empty():
+        return shares
+    grid = (
+        shares.group_by("segment", "technology", "label")
+        .agg(pl.col("month").min().alias("first"), pl.col("month").max().alias("last"))
+        .with_columns(pl.date_ranges("first", "last", interval="1mo").alias("month"))
+        .explode("month")
+        .drop("first", "last")
+    )
+    return grid.join(shares, on=["segment", "technology", "label", "month"], how="left").sort(
+        "segment", "technology", "month"
+    )
+
+
+def _month_start(day):
+    return day.replace(day=1)
+
+
+def _month_end(day):
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def volumes(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
@@ -215,10 +365,29 @@ def volumes(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
                 )
             ).properties(width=WIDTH, height=PANEL_HEIGHT, title=segment_label(segment))
         )
-    return alt.vconcat(*panels).properties(title="Volume per month, by segment")
+    typical = frame.group_by("segment").agg(pl.col("value").median())["value"]
+    span = math.log10(typical.max() / typical.min()) if typical.min() > 0 else 0
+    chart = (
+        alt.vconcat(*panels)
+        .resolve_scale(x="shared")
+        .properties(
+            title=alt.TitleParams(
+                f"Typical monthly volumes differ {10 ** round(span):,}-fold between segments: "
+                "compare shares, not counts"
+                if len(typical) > 1
+                else "Volume per month",
+                subtitle=wrapped(
+                    "Each technology's monthly volume per segment, log scale; hollow points are "
+                    "censored months (below a snapshot's cut-off), drawn at their upper bound."
+                ),
+                anchor="start",
+            )
+        )
+    )
+    return with_source(chart, order_segments(frame["segment"].unique().to_list()))
 
 
-def coverage(con: duckdb.DuckDBPyConnection) -> alt.Chart | None:
+def coverage(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
     """Which months each segment and source has data for, and for how many technologies."""
     if not has_table(con, "marts", "adoption_monthly"):
         return None
@@ -234,7 +403,7 @@ def coverage(con: duckdb.DuckDBPyConnection) -> alt.Chart | None:
     )
     if frame.is_empty():
         return None
-    return (
+    chart = (
         alt.Chart(frame)
         .mark_rect()
         .encode(
@@ -247,20 +416,48 @@ def coverage(con: duckdb.DuckDBPyConnection) -> alt.Chart | None:
                 "technologies:Q",
             ],
         )
-        .properties(width=WIDTH, title="Data coverage: months with data, per segment and source")
+        .properties(
+            width=WIDTH,
+            title=alt.TitleParams(
+                "Months with data: "
+                + ", ".join(
+                    f"{SEGMENT_SHORT.get(segment, segment)} {months}"
+                    for segment, months in _months_per_segment(frame)
+                ),
+                subtitle="Each segment's sources, month by month; darker: more technologies.",
+                anchor="start",
+            ),
+        )
     )
+    segments = order_segments(list(dict.fromkeys(s for s, _ in _months_per_segment(frame))))
+    return with_source(chart, segments)
 
 
-def lags(con: duckdb.DuckDBPyConnection, rule: str = "main") -> alt.LayerChart | None:
-    """Each pair's crossover lag with its 95% interval, beside the best-aligning lag."""
+def _months_per_segment(frame: pl.DataFrame) -> list[tuple[str, int]]:
+    by_segment = (
+        frame.with_columns(pl.col("feed").str.split(" (").list.first().alias("segment"))
+        .group_by("segment")
+        .agg(pl.col("month").n_unique().alias("months"))
+    )
+    order = order_segments(by_segment["segment"].to_list())
+    months = dict(by_segment.iter_rows())
+    return [(segment, months[segment]) for segment in order]
+
+
+def lags(con: duckdb.DuckDBPyConnection, rule: str = "main") -> alt.VConcatChart | None:
+    """Each pair's crossover lag (dot, 95% interval as a line) beside its best-aligning lag
+    (hollow diamond, its 95% interval as a thin line), titled with how many pairs saw the
+    leading segment's favourite followed."""
     if not has_table(con, "marts", "hypothesis_results"):
         return None
     frame = _frame(
         con,
         """
         select rivalry || ': ' || leading_segment || ' -> ' || lagging_segment as pair,
+            leading_segment, lagging_segment,
             lag_months, lag_low, coalesce(lag_high, lag_months) as lag_high,
-            best_alignment_lag, verdict
+            lag_high is null as unbounded,
+            best_alignment_lag, best_alignment_low, best_alignment_high, verdict
         from marts.hypothesis_results
         where rule = ? and lag_months is not null
         order by rivalry, leading_segment, lagging_segment
@@ -269,29 +466,63 @@ def lags(con: duckdb.DuckDBPyConnection, rule: str = "main") -> alt.LayerChart |
     )
     if frame.is_empty():
         return None
-    base = alt.Chart(frame).encode(y=alt.Y("pair:N", title=None, axis=alt.Axis(labelLimit=400)))
+    base = alt.Chart(frame).encode(
+        y=alt.Y("pair:N", title=None, sort=None, axis=alt.Axis(labelLimit=400))
+    )
+    verdict = alt.Color(
+        "verdict:N",
+        title="verdict",
+        scale=alt.Scale(
+            domain=["supported", "contradicted", "inconclusive"],
+            range=["#1b7837", "#b2182b", "#878787"],
+        ),
+        legend=alt.Legend(orient="top"),
+    )
     interval = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("lag_low:Q", title="months from the leading to the lagging crossover"),
+        x=alt.X(
+            "lag_low:Q", title="months from the leading segment's crossover to the lagging one's"
+        ),
         x2="lag_high:Q",
+        color=verdict,
     )
     point = base.mark_point(filled=True, size=80).encode(
         x="lag_months:Q",
-        color=alt.Color(
-            "verdict:N",
-            scale=alt.Scale(
-                domain=["supported", "contradicted", "inconclusive"],
-                range=["#1b7837", "#b2182b", "#878787"],
-            ),
-        ),
+        color=verdict,
         tooltip=["pair:N", "lag_months:Q", "lag_low:Q", "lag_high:Q", "verdict:N"],
     )
-    alignment = base.mark_tick(color="gray", thickness=2).encode(
+    aligned = base.transform_filter("isValid(datum.best_alignment_lag)")
+    alignment_interval = aligned.mark_rule(color="#555555", strokeWidth=1, yOffset=6).encode(
+        x="best_alignment_low:Q", x2="best_alignment_high:Q"
+    )
+    alignment = aligned.mark_point(
+        shape="diamond", filled=False, size=60, color="#555555", yOffset=6
+    ).encode(
         x="best_alignment_lag:Q",
-        tooltip=["pair:N", alt.Tooltip("best_alignment_lag:Q", title="best-aligning lag")],
+        tooltip=[
+            "pair:N",
+            alt.Tooltip("best_alignment_lag:Q", title="best-aligning lag"),
+            alt.Tooltip("best_alignment_low:Q", title="low"),
+            alt.Tooltip("best_alignment_high:Q", title="high"),
+        ],
     )
-    return (interval + point + alignment).properties(
-        width=WIDTH, title="Crossover lag (dot, 95% interval) and best-aligning lag (tick)"
+    zero = alt.Chart().mark_rule(color="black", strokeDash=[2, 2]).encode(x=alt.datum(0))
+    followed = frame.filter(pl.col("lag_months") > 0).height
+    chart = (zero + interval + point + alignment_interval + alignment).properties(
+        width=WIDTH,
+        title=alt.TitleParams(
+            f"The lagging segment crossed after the leading one in {followed} of "
+            f"{frame.height} pairs with both crossovers",
+            subtitle=wrapped(
+                "Dot and thick line: the crossover lag and its 95% interval, coloured by "
+                "verdict; hollow diamond and thin line: the best-aligning lag of the share "
+                "changes and its 95% interval. Right of the dotted line: the lagging "
+                "segment followed."
+            ),
+            anchor="start",
+        ),
     )
+    segments = set(frame["leading_segment"]) | set(frame["lagging_segment"])
+    return with_source(chart, order_segments(list(segments)))
 
 
 def _shares(con: duckdb.DuckDBPyConnection, rivalry: str) -> pl.DataFrame:
@@ -312,17 +543,28 @@ def _shares(con: duckdb.DuckDBPyConnection, rivalry: str) -> pl.DataFrame:
 
 
 def _crossovers(con: duckdb.DuckDBPyConnection, rivalry: str) -> pl.DataFrame:
+    schema = {
+        "segment": pl.String,
+        "leader": pl.String,
+        "leader_label": pl.String,
+        "crossover_month": pl.Date,
+        "crossover_low": pl.Date,
+        "crossover_high": pl.Date,
+    }
     if not has_table(con, "marts", "crossovers"):
-        return pl.DataFrame({"segment": []}, schema={"segment": pl.String})
+        return pl.DataFrame(schema=schema)
     return _frame(
         con,
         """
-        select segment, leader, crossover_month
-        from marts.crossovers
-        where rivalry = ? and rule = 'main' and crossover_month is not null
+        select c.segment, c.leader, coalesce(t.label, c.leader) as leader_label,
+            c.crossover_month, coalesce(c.crossover_low, c.crossover_month) as crossover_low,
+            c.crossover_high
+        from marts.crossovers as c
+        left join meta.study_technologies as t on t.technology = c.leader
+        where c.rivalry = ? and c.rule = 'main' and c.crossover_month is not null
         """,
         [rivalry],
-    )
+    ).cast(schema)
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import altair as alt
 import duckdb
 
-from uptake.charts import WIDTH, has_table
+from uptake.charts import SEGMENT_SHORT, WIDTH, has_table, with_source, wrapped
 
 OUTCOME_COLOURS = alt.Scale(
     domain=["supported", "contradicted", "open", "order unknown", "no data"],
@@ -66,7 +66,10 @@ def forest(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = "m
         base.transform_filter("!datum.censored")
         .mark_rule(strokeWidth=2)
         .encode(
-            x=alt.X("lag_low:Q", title=f"months from {pair[0]}'s crossover to {pair[1]}'s"),
+            x=alt.X(
+                "lag_low:Q",
+                title=f"months from the crossover in {_short(pair[0])} to the one in {_short(pair[1])}",
+            ),
             x2="lag_high:Q",
             color=alt.Color("outcome:N", scale=OUTCOME_COLOURS, title=None),
         )
@@ -76,7 +79,7 @@ def forest(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = "m
         shape=alt.Shape(
             "censored:N",
             scale=alt.Scale(domain=[False, True], range=["circle", "triangle-right"]),
-            legend=alt.Legend(title="still open (at least)", orient="bottom"),
+            legend=alt.Legend(title="still open (at least)", orient="right"),
         ),
         color=alt.Color("outcome:N", scale=OUTCOME_COLOURS, title=None),
         tooltip=[
@@ -89,14 +92,17 @@ def forest(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = "m
         ],
     )
     title = _finding(found)
-    return (interval + point).properties(
+    chart = (interval + point).properties(
         width=WIDTH,
         title=alt.TitleParams(
             title,
-            subtitle="Dot: the lag; line: its 95% interval; triangle: still open, the lag so far."
-            " Source: uptake's mined corpus and the top-PyPI archive.",
+            subtitle=wrapped(
+                "Dot: the lag; line: its 95% interval; triangle: still open, the lag so far."
+            ),
+            anchor="start",
         ),
     )
+    return with_source(chart, pair)
 
 
 def survival(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = "main"):
@@ -111,7 +117,7 @@ def survival(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = 
         return None
     found = summary(con, pair, rule)
     median = found.get("median_lag_months")
-    x = alt.X("lag_months:Q", title=f"months after {pair[0]}'s crossover")
+    x = alt.X("lag_months:Q", title=f"months after the crossover in {_short(pair[0])}")
     base = alt.Chart(frame).encode(x=x)
     band = base.mark_area(opacity=0.2, interpolate="step-after").encode(
         y=alt.Y(
@@ -132,14 +138,21 @@ def survival(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = 
         if median is not None
         else "Fewer than half of the rivalries' industries have followed research"
     )
-    return (band + line + half).properties(
+    chart = (band + line + half).properties(
         width=WIDTH,
         title=alt.TitleParams(
             title,
-            subtitle="Kaplan-Meier estimate with its 95% band; open rivalries are censored."
-            " Source: uptake's mined corpus and the top-PyPI archive.",
+            subtitle=wrapped(
+                "Kaplan-Meier estimate with its 95% band; open rivalries are censored."
+            ),
+            anchor="start",
         ),
     )
+    return with_source(chart, pair)
+
+
+def _short(segment: str) -> str:
+    return SEGMENT_SHORT.get(segment, segment)
 
 
 def _finding(found: dict) -> str:

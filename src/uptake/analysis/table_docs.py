@@ -64,7 +64,7 @@ TABLE_DOCS: dict[str, TableDoc] = {
             "oos_rmse_with_lead": "the same with the leading segment's past added",
             "oos_improvement": "1 - oos_rmse_with_lead / oos_rmse_own; above 0 when the lead helps",
             "placebo_rate": "share of placebo runs in which the test found a link (calibration; about alpha is right)",
-            "verdict": "supported, contradicted or inconclusive",
+            "verdict": "supported, contradicted, inconclusive (tests that cannot decide) or no data (a segment without data)",
             "reason": "the verdict's reasons in words",
             "rule": RULE,
         },

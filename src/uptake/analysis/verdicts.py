@@ -4,7 +4,9 @@ For a rivalry and an ordered pair of segments (the leading one earlier in the
 hypothesis order: research_mentions, research_code, model_hub, oss_imports, any other
 segment, industry_downloads), the favourite is the leading segment's leader.
 
-- inconclusive: a segment has no data, or fewer than MIN_GRANGER_MONTHS months of it;
+- no data: a segment has no data for the rivalry (or the warehouse no shares at all):
+  nothing was tested, which is not the same as tests that disagree.
+- inconclusive: a segment has fewer than MIN_GRANGER_MONTHS months of data;
   the leading segment has no majority; the lagging segment has no majority; both have
   favoured it throughout their data (no crossover to time); the crossover lag's 95% CI
   includes zero; the lagging segment's data starts after the leading crossover while
@@ -28,6 +30,9 @@ from uptake.analysis.crossovers import Crossover
 from uptake.analysis.granger import MIN_GRANGER_MONTHS, Forecasts, GrangerResult
 from uptake.analysis.leadlag import Alignment, CrossoverLag
 from uptake.analysis.series import ShareSeries, month_text
+
+NO_DATA = "no data"
+VERDICTS = ("supported", "contradicted", "inconclusive", NO_DATA)
 
 _m = month_text
 
@@ -76,7 +81,7 @@ def _crossover_verdict(e: PairEvidence) -> tuple[str, str]:
     lead, lag, who = e.lead, e.lag, e.favourite
     if lead.status == "no data" or lag.status == "no data":
         missing = [c.reason for c in (lead, lag) if c.status == "no data"]
-        return "inconclusive", "; ".join(dict.fromkeys(missing))
+        return NO_DATA, "; ".join(dict.fromkeys(missing))
     for series in (e.lead_series, e.lag_series):
         if series is not None and series.n_months < MIN_GRANGER_MONTHS:
             return "inconclusive", (

@@ -166,7 +166,7 @@ def demo(settings, report_dir):
     _progress("\nTesting the hypothesis (crossovers, lead/lag, placebos) ...")
     analysis, _ = run_analysis(settings)
     for row in analysis.hypotheses:
-        if row["rule"] == "main" and row["verdict"] != "inconclusive":
+        if row["rule"] == "main" and row["verdict"] in ("supported", "contradicted"):
             # The reason's first clause is the answer; the rest is evidence, in the report.
             click.echo(f"\n{row['rivalry']}: {row['reason'].split('; ')[0]}")
     if line := across_line(analysis):

@@ -79,6 +79,9 @@ def write_report(con: duckdb.DuckDBPyConnection, output_dir: Path, *, title: str
         notes=report.notes,
         figures=figures,
         vega_script=vega_embed_bundle(),
+        words=page.Words(
+            {**charts.SEGMENT_SHORT, **charts.technology_labels(con), "main": "main rule"}
+        ),
     )
     _write_atomically(report.path, redact(html))
     return report

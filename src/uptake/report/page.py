@@ -5,20 +5,59 @@ inlined Vega-Embed script. A chart that fails to render says so in place of the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from html import escape
+
+NO_DATA = "no data"
+GRANGER_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Words:
+    """The study's ids (technologies, segments, rules) and the words prose uses instead:
+    "papers' code" for research_code, "PyTorch" for pytorch."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, id_: str) -> str:
+        return self.labels.get(id_, id_)
+
+    def rule(self, rule: str) -> str:
+        if rule in self.labels:
+            return self.labels[rule]
+        if rule.endswith("_apart"):
+            return f"{self.label(rule.removesuffix('_apart'))} counted apart"
+        return rule
+
+    def prose(self, text: str) -> str:
+        """`text` with every id replaced by its label; rivalry names (ids joined by
+        hyphens) are left whole."""
+        if not self.labels:
+            return text
+        return _id_pattern(tuple(sorted(self.labels))).sub(lambda m: self.labels[m[0]], text)
+
+
+@functools.lru_cache(maxsize=8)
+def _id_pattern(ids: tuple[str, ...]) -> re.Pattern:
+    alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+
 
 STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
        color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 13px; margin: 1em 0; }
+table { border-collapse: collapse; font-size: 12px; margin: 0; }
+.table-wrap { overflow-x: auto; margin: 1em 0; max-width: 100%; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict-supported { color: #1b7837; font-weight: 600; }
 .verdict-contradicted { color: #b2182b; font-weight: 600; }
 .verdict-inconclusive { color: #666; font-weight: 600; }
+.verdict-no-data { color: #999; font-style: italic; }
 .reasons { font-size: 13px; }
 .headline { font-size: 1.1em; }
 .note { background: #fff7e0; border-left: 4px solid #e0a800; padding: .5em 1em; }
@@ -72,7 +111,9 @@ def render(
     figures: list[Figure],
     vega_script: str,
     corpus_coverage: list[dict] | None = None,
+    words: Words | None = None,
 ) -> str:
+    words = words or Words()
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -85,22 +126,25 @@ def render(
         f"{generated_at:%Y-%m-%d %H:%M} UTC from the warehouse, read-only.</p>",
         *[f'<p class="note">{escape(note)}</p>' for note in notes],
         "<h2>The answer</h2>",
-        _across(across) if across else "",
+        _across(across, words) if across else "",
         "<h3>Rivalry by rivalry</h3>" if across else "",
-        _answers(answers),
+        _answers(answers, words),
         "<h2>Verdicts, every pair of segments</h2>",
-        _verdict_table(hypotheses) if hypotheses else "<p>No verdicts yet.</p>",
+        VERDICT_GUIDE if hypotheses else "",
+        _verdict_table(hypotheses, words, shown=answers)
+        if hypotheses
+        else "<p>No verdicts yet.</p>",
     ]
     if robustness:
         parts += [
             "<h2>Under the alternative counting rules</h2>",
-            _verdict_table(robustness, with_rule=True),
+            _verdict_table(robustness, words, with_rule=True),
         ]
     parts += ["<h2>Charts</h2>"]
     parts += [_figure(figure) for figure in figures] or ["<p>Nothing to draw yet.</p>"]
     parts += [
         "<h2>Crossovers</h2>",
-        _crossover_table(crossovers) if crossovers else "<p>No crossovers computed yet.</p>",
+        _crossover_table(crossovers, words) if crossovers else "<p>No crossovers computed yet.</p>",
         "<h2>Mined repositories: coverage</h2>",
         "<p>Every repository uptake tried to mine, by cohort and outcome; those that could "
         "not be mined are counted with why in <code>marts.repos</code> "
@@ -120,11 +164,11 @@ def render(
     return "\n".join(parts)
 
 
-def _across(across: Across) -> str:
+def _across(across: Across, words: Words) -> str:
     found = across.summary
     survives = found.get("survives_leave_one_out")
     parts = [
-        f'<p class="headline"><strong>{escape(found["headline"])}</strong></p>',
+        f'<p class="headline"><strong>{escape(words.prose(found["headline"]))}</strong></p>',
         "<p>The unit is a rivalry. Decided rivalries are those where the industry came to "
         "favour research's favourite after research did (supported) or before it "
         "(contradicted); open ones are still waiting, and count as censored lags in the "
@@ -149,25 +193,29 @@ def _across(across: Across) -> str:
         parts.append(
             _table(
                 ["rivalry", "research favourite", "months waiting", "why"],
-                [list(r.values()) for r in across.open_cases],
+                [[*list(r.values())[:3], words.prose(r["why"])] for r in across.open_cases],
             )
         )
     if len(across.by_rule) > 1:
         parts.append("<h3>Under each counting rule</h3>")
-        parts.append(_table(list(across.by_rule[0]), [list(r.values()) for r in across.by_rule]))
+        parts.append(
+            _table(
+                ["rule", *list(across.by_rule[0])[1:]],
+                [[words.rule(r["rule"]), *list(r.values())[1:]] for r in across.by_rule],
+            )
+        )
     return "\n".join(parts)
 
 
-def _answers(answers: list[dict]) -> str:
+def _answers(answers: list[dict], words: Words) -> str:
     if not answers:
         return "<p>No answer yet: the analysis has no result for research vs industry.</p>"
     items = []
     for h in answers:
         verdict = h["verdict"]
         items.append(
-            f"<li><strong>{escape(h['rivalry'])}</strong>: "
-            f'<span class="verdict-{escape(verdict)}">{escape(verdict)}</span>: '
-            f"{escape(_without_verdict(h['reason'], verdict))}</li>"
+            f"<li><strong>{escape(h['rivalry'])}</strong>: {_verdict_span(verdict)}: "
+            f"{escape(words.prose(_without_verdict(h['reason'], verdict)))}</li>"
         )
     return "<ul>" + "".join(items) + "</ul>"
 
@@ -178,33 +226,60 @@ def _without_verdict(reason: str, verdict: str) -> str:
     return reason[len(prefix) :] if reason.startswith(prefix) else reason
 
 
-def _reasons(rows: list[dict], with_rule: bool) -> str:
-    items = []
+VERDICT_GUIDE = (
+    "<p>The verdict follows the crossover test alone: did the lagging segment cross to the "
+    "leading segment's favourite later (the lag's 95% interval above zero: supported), "
+    "earlier (below zero: contradicted), or can it not be told (inconclusive)? The Granger "
+    "test (does the leading series' past improve a prediction of the lagging one?), the "
+    "out-of-sample forecast and the placebo rate are evidence reported beside it, so a "
+    "supported verdict without a Granger link means the crossovers are ordered while the "
+    "month-to-month changes do not show the lead. <em>No data</em>: a segment holds no "
+    "data for the rivalry, so nothing was tested.</p>"
+)
+
+
+def _reasons(rows: list[dict], words: Words, with_rule: bool, shown: list[dict]) -> str:
+    """Each pair's reason once: those already given under "Rivalry by rivalry" are not
+    repeated, and pairs without data are listed together."""
+    already = {(h["rivalry"], h["leading_segment"], h["lagging_segment"], h["rule"]) for h in shown}
+    items, missing = [], {}
     for h in rows:
-        rule = f" ({escape(h['rule'])})" if with_rule else ""
-        items.append(
-            f"<li>{escape(h['rivalry'])}, {escape(h['leading_segment'])} &rarr; "
-            f"{escape(h['lagging_segment'])}{rule}: "
-            f'<span class="verdict-{escape(h["verdict"])}">{escape(h["verdict"])}</span>: '
-            f"{escape(_without_verdict(h['reason'], h['verdict']))}</li>"
+        if (h["rivalry"], h["leading_segment"], h["lagging_segment"], h["rule"]) in already:
+            continue
+        pair = (
+            f"{escape(words.label(h['leading_segment']))} &rarr; "
+            f"{escape(words.label(h['lagging_segment']))}"
         )
+        rule = f" ({escape(words.rule(h['rule']))})" if with_rule else ""
+        if h["verdict"] == NO_DATA:
+            missing.setdefault(pair + rule, []).append(h["rivalry"])
+            continue
+        items.append(
+            f"<li>{escape(h['rivalry'])}, {pair}{rule}: {_verdict_span(h['verdict'])}: "
+            f"{escape(words.prose(_without_verdict(h['reason'], h['verdict'])))}</li>"
+        )
+    items += [
+        f"<li>{pair}: {_verdict_span(NO_DATA)} for {len(rivalries)} "
+        f"{'rivalry' if len(rivalries) == 1 else 'rivalries'} ({escape(', '.join(rivalries))})</li>"
+        for pair, rivalries in missing.items()
+    ]
     return '<ul class="reasons">' + "".join(items) + "</ul>"
 
 
-def _verdict_table(rows: list[dict], with_rule: bool = False) -> str:
+def _verdict_table(
+    rows: list[dict], words: Words, with_rule: bool = False, shown: list[dict] = ()
+) -> str:
     columns = [
         "rivalry",
-        "leading",
-        "lagging",
+        "leading → lagging",
         *(["rule"] if with_rule else []),
         "favourite",
-        "lead crossover",
-        "lag crossover",
+        "crossovers",
         "lag, months (95% CI)",
+        "crossover test",
         "best-aligning lag (95% CI)",
-        "Granger p",
-        "months",
-        "forecast gain",
+        "Granger test",
+        "forecast",
         "placebo rate",
         "verdict",
     ]
@@ -213,43 +288,91 @@ def _verdict_table(rows: list[dict], with_rule: bool = False) -> str:
         body.append(
             [
                 h["rivalry"],
-                h["leading_segment"],
-                h["lagging_segment"],
-                *([h["rule"]] if with_rule else []),
+                f"{words.label(h['leading_segment'])} → {words.label(h['lagging_segment'])}",
+                *([words.rule(h["rule"])] if with_rule else []),
                 h["favourite"],
-                _month(h["lead_crossover"]),
-                _month(h["lag_crossover"]),
+                _crossovers(h),
                 _interval(h["lag_months"], h["lag_low"], h["lag_high"]),
+                _crossover_test(h),
                 _interval(
                     h["best_alignment_lag"], h["best_alignment_low"], h["best_alignment_high"]
                 ),
-                _number(h["granger_p"], ".3f"),
-                h["n_months"],
-                _number(h["oos_improvement"], ".0%"),
+                _granger_test(h),
+                _forecast(h),
                 _number(h["placebo_rate"], ".1%"),
                 Verdict(h["verdict"]),
             ]
         )
-    return _table(columns, body) + _reasons(rows, with_rule)
+    return _table(columns, body) + _reasons(rows, words, with_rule, list(shown))
 
 
-def _crossover_table(rows: list[dict]) -> str:
-    columns = ["rivalry", "segment", "leader", "status", "crossover (95% CI)", "latest share"]
+def _crossovers(h: dict) -> str:
+    if h["lead_crossover"] is None:
+        return ""
+    return f"{_month(h['lead_crossover'])} → {_month(h['lag_crossover']) or 'not yet'}"
+
+
+def _crossover_test(h: dict) -> str:
+    """The crossover test's outcome in a few words; the verdict follows from it."""
+    verdict, low, high = h["verdict"], h["lag_low"], h["lag_high"]
+    if verdict == NO_DATA:
+        return "no data"
+    if verdict == "contradicted" and h["lag_crossover"] is None:
+        return "another technology leads"
+    if verdict == "supported":
+        return "later (CI above 0)" if low is not None and low > 0 else "later"
+    if verdict == "contradicted":
+        return "earlier (CI below 0)" if high is not None and high < 0 else "earlier"
+    if h["lag_months"] is not None and (low is None or low <= 0) and (high is None or high >= 0):
+        return "CI includes 0"
+    return "undecided (see why)"
+
+
+def _granger_test(h: dict) -> str:
+    if h["granger_p"] is None:
+        return "not run"
+    word = "link" if h["granger_p"] < GRANGER_ALPHA else "no link"
+    return f"{word} (p = {h['granger_p']:.2f}, {h['n_months']} months)"
+
+
+def _forecast(h: dict) -> str:
+    if h["oos_improvement"] is None:
+        return "not run"
+    word = "helps" if h["oos_improvement"] > 0 else "no gain"
+    return f"{word} ({h['oos_improvement']:+.0%})"
+
+
+def _crossover_table(rows: list[dict], words: Words) -> str:
+    columns = ["rivalry", "segment", "leader", "crossover (95% CI)", "latest share"]
     body = [
         [
             c["rivalry"],
-            c["segment"],
+            words.label(c["segment"]),
             c["leader_label"],
-            c["status"],
-            f"{_month(c['crossover_month'])} ({_month(c['crossover_low']) or '?'} to "
-            f"{_month(c['crossover_high']) or '?'})"
-            if c["crossover_month"]
-            else "",
+            _crossover_text(c),
             _number(c["latest_share"], ".1%"),
         ]
         for c in rows
     ]
     return _table(columns, body)
+
+
+def _crossover_text(c: dict) -> str:
+    if c["crossover_month"] is None:
+        return c["status"]
+    if c["status"] == "led throughout":
+        return f"led throughout its data, from {_month(c['crossover_month'])}"
+    low = _month(c["crossover_low"]) or _month(c["crossover_month"])
+    high = _month(c["crossover_high"]) or "no upper bound (some resamples never crossed)"
+    return f"{_month(c['crossover_month'])} ({low} to {high})"
+
+
+def _verdict_span(verdict: str) -> str:
+    return f'<span class="verdict-{_css(verdict)}">{escape(verdict)}</span>'
+
+
+def _css(word: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", word.lower()).strip("-")
 
 
 class Verdict(str):
@@ -259,14 +382,17 @@ class Verdict(str):
 def _table(columns: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _cell(value) -> str:
     if value is None:
         return "<td></td>"
     if isinstance(value, Verdict):
-        return f'<td class="verdict-{escape(value)}">{escape(value)}</td>'
+        return f'<td class="verdict-{_css(value)}">{escape(value)}</td>'
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f'<td class="num">{value:,}</td>'
     if isinstance(value, dt.datetime):
@@ -306,6 +432,6 @@ def _number(value, fmt: str) -> str:
 def _interval(point, low, high) -> str:
     if point is None:
         return ""
-    low_text = "?" if low is None else f"{low:.0f}"
-    high_text = "never" if high is None else f"{high:.0f}"
+    low_text = "no lower bound" if low is None else f"{low:.0f}"
+    high_text = "no upper bound" if high is None else f"{high:.0f}"
     return f"{point} ({low_text} to {high_text})"
