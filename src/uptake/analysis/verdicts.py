@@ -215,14 +215,18 @@ def placebo_tolerance(alpha: float, runs: int) -> float:
 
 
 def _carried_note(e: PairEvidence) -> list[str]:
-    notes = []
+    """Which series have months without data, in one clause: the values are carried
+    forward between them for the lead/lag tests only."""
+    gaps = []
     for series in (e.lead_series, e.lag_series):
         if series is None or e.granger is None:
             continue
         span = int(series.months[-1] - series.months[0]) + 1
         if series.n_months < span:
-            notes.append(
-                f"{series.segment} has data in {series.n_months} of {span} months, carried "
-                "forward between them for the lead/lag tests only, never for crossovers"
-            )
-    return notes
+            gaps.append(f"{series.segment} has data in {series.n_months} of {span} months")
+    if not gaps:
+        return []
+    return [
+        " and ".join(gaps) + ", carried forward between them for the lead/lag tests only, "
+        "never for crossovers"
+    ]

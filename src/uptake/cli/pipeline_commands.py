@@ -188,7 +188,7 @@ def demo(settings, report_dir):
 )
 @click.option(
     "--max-bytes-billed",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="BigQuery: refuse a job whose dry run estimates more bytes (default 1 TB).",
 )

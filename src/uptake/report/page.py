@@ -59,6 +59,8 @@ th { background: #f5f5f5; } td.num { text-align: right; font-variant-numeric: ta
 .verdict-inconclusive { color: #666; font-weight: 600; }
 .verdict-no-data { color: #999; font-style: italic; }
 .reasons { font-size: 13px; }
+details { display: inline; } details[open] { display: block; }
+summary { cursor: pointer; color: #555; font-size: 12px; }
 .headline { font-size: 1.1em; }
 .note { background: #fff7e0; border-left: 4px solid #e0a800; padding: .5em 1em; }
 .chart-error { color: #b2182b; }
@@ -200,8 +202,27 @@ def _across(across: Across, words: Words) -> str:
         parts.append("<h3>Under each counting rule</h3>")
         parts.append(
             _table(
-                ["rule", *list(across.by_rule[0])[1:]],
-                [[words.rule(r["rule"]), *list(r.values())[1:]] for r in across.by_rule],
+                [
+                    "rule",
+                    "supported",
+                    "contradicted",
+                    "open",
+                    "sign test p",
+                    "conclusion",
+                    "survives leaving one out",
+                ],
+                [
+                    [
+                        words.rule(r["rule"]),
+                        r["supported"],
+                        r["contradicted"],
+                        r["open"],
+                        _number(r["sign_p"], ".2f"),
+                        r["conclusion"],
+                        {True: "yes", False: "no"}.get(r["survives_leave_one_out"], ""),
+                    ]
+                    for r in across.by_rule
+                ],
             )
         )
     return "\n".join(parts)
@@ -215,9 +236,20 @@ def _answers(answers: list[dict], words: Words) -> str:
         verdict = h["verdict"]
         items.append(
             f"<li><strong>{escape(h['rivalry'])}</strong>: {_verdict_span(verdict)}: "
-            f"{escape(words.prose(_without_verdict(h['reason'], verdict)))}</li>"
+            f"{_reason(h, words)}</li>"
         )
     return "<ul>" + "".join(items) + "</ul>"
+
+
+def _reason(h: dict, words: Words) -> str:
+    """The reason's first clause (what decided the verdict) in the text, the evidence
+    after it folded under a disclosure, so a list of twenty rivalries reads at a glance."""
+    clauses = words.prose(_without_verdict(h["reason"], h["verdict"])).split("; ")
+    decided = escape(clauses[0])
+    if len(clauses) == 1:
+        return decided
+    evidence = "".join(f"<li>{escape(c)}</li>" for c in clauses[1:])
+    return f"{decided} <details><summary>evidence</summary><ul>{evidence}</ul></details>"
 
 
 def _without_verdict(reason: str, verdict: str) -> str:
@@ -256,7 +288,7 @@ def _reasons(rows: list[dict], words: Words, with_rule: bool, shown: list[dict])
             continue
         items.append(
             f"<li>{escape(h['rivalry'])}, {pair}{rule}: {_verdict_span(h['verdict'])}: "
-            f"{escape(words.prose(_without_verdict(h['reason'], h['verdict'])))}</li>"
+            f"{_reason(h, words)}</li>"
         )
     items += [
         f"<li>{pair}: {_verdict_span(NO_DATA)} for {len(rivalries)} "
