@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test lint format bench lock
+.PHONY: setup browser demo test lint format bench lock wheel-check
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,18 @@ browser:
 
 test: setup browser lint
 	$(BIN)/pytest
+	$(MAKE) wheel-check
+
+# What `pip install uptake` gives: the wheel, in a fresh virtual environment, runs the
+# demo, a refresh, mining and the report from an empty directory, away from the checkout.
+WHEEL_VENV := .wheel-check
+wheel-check: setup
+	rm -rf $(WHEEL_VENV) dist
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(WHEEL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps dist/uptake-*.whl
+	.ci/check_installed_wheel.sh $(WHEEL_VENV) ../shared/data
 
 lint: setup
 	$(BIN)/ruff check .

@@ -7,23 +7,15 @@ loads in its own transaction; a failed source does not stop the others or the bu
 from __future__ import annotations
 
 from prefect import flow
+from uptake.flows.build_models import build_models
+from uptake.flows.pypi_downloads import SOURCES as PYPI_SOURCES
+from uptake.flows.pypi_downloads import pypi_downloads
+from uptake.flows.research_signals import SOURCES as RESEARCH_SOURCES
+from uptake.flows.research_signals import research_signals
 
 from uptake import progress
 from uptake.errors import ParameterError
 from uptake.flows_support import journaled_run
-
-try:
-    from flows.build_models import build_models
-    from flows.pypi_downloads import SOURCES as PYPI_SOURCES
-    from flows.pypi_downloads import pypi_downloads
-    from flows.research_signals import SOURCES as RESEARCH_SOURCES
-    from flows.research_signals import research_signals
-except ImportError:  # run as a script: `python flows/refresh.py`
-    from build_models import build_models
-    from pypi_downloads import SOURCES as PYPI_SOURCES
-    from pypi_downloads import pypi_downloads
-    from research_signals import SOURCES as RESEARCH_SOURCES
-    from research_signals import research_signals
 
 SOURCES = tuple(dict.fromkeys(PYPI_SOURCES + RESEARCH_SOURCES))
 

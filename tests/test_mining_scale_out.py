@@ -198,7 +198,7 @@ def counting_clones(monkeypatch) -> list[str]:
 
 
 def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, monkeypatch):
-    import flows.github_imports as module
+    import uptake.flows.github_imports as module
 
     # No waiting between attempts; the attempts themselves still happen.
     monkeypatch.setattr(
@@ -233,7 +233,7 @@ def test_an_unreachable_url_in_a_batch_is_retried_alone_and_rejected(tmp_path, m
 
 
 def test_a_url_that_is_no_repository_is_rejected_at_once(tmp_path, monkeypatch):
-    import flows.github_imports as module
+    import uptake.flows.github_imports as module
 
     clones = counting_clones(monkeypatch)
     summary = module.github_imports(
@@ -268,7 +268,7 @@ def test_a_run_killed_after_two_repositories_resumes_with_the_third(
         from uptake.flow_loader import load_flow
 
         github_imports = load_flow("github_imports", "github_imports")
-        import flows.github_imports as module
+        import uptake.flows.github_imports as module
 
         original, written = module.write_mined, []
         def write_then_stall(warehouse, mined, until):

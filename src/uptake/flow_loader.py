@@ -1,23 +1,23 @@
-"""Import the Prefect flows in the project's flows/ folder from anywhere (CLI, tests)."""
+"""The Prefect flows, by name: the CLI and the tests run the same flows as the deployments.
+
+flows/ sits at the top of a checkout, where prefect.yaml's entrypoints point, and ships
+inside the package as `uptake.flows` (see pyproject.toml), so an installed uptake runs
+them from any directory.
+"""
 
 from __future__ import annotations
 
 import importlib
-import sys
-from pathlib import Path
 
 from uptake.errors import UptakeError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_flow(module: str, name: str):
     """`load_flow("refresh", "refresh")` is flows/refresh.py's `refresh` flow."""
-    if not (PROJECT_ROOT / "flows" / f"{module}.py").is_file():
-        raise UptakeError(
-            f"flows/{module}.py not found under {PROJECT_ROOT}: install uptake from a checkout "
-            "(pip install -e .), as the README shows"
-        )
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
-    return getattr(importlib.import_module(f"flows.{module}"), name)
+    try:
+        flows = importlib.import_module(f"uptake.flows.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"uptake.flows.{module}":
+            raise
+        raise UptakeError(f"no flow module {module!r} in uptake.flows") from None
+    return getattr(flows, name)

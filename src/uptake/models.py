@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -48,10 +49,11 @@ class BuildResult:
 
 
 def sql_directory() -> Path:
-    """UPTAKE_SQL_DIR, else the project's sql/ folder next to src/."""
+    """UPTAKE_SQL_DIR, else the models shipped as `uptake.sql` (the checkout's sql/ folder
+    in an editable install, the package's copy in a wheel)."""
     if os.environ.get("UPTAKE_SQL_DIR"):
         return Path(os.environ["UPTAKE_SQL_DIR"])
-    return Path(__file__).resolve().parents[2] / "sql"
+    return Path(str(resources.files("uptake.sql")))
 
 
 def discover_models(root: Path | None = None) -> list[Model]:

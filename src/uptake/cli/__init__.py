@@ -21,7 +21,8 @@ class UptakeGroup(click.Group):
             raise click.ClickException(redact(str(exc))) from None
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        cmd.params.extend(_warehouse_options())
+        present = {option for param in cmd.params for option in param.opts}
+        cmd.params.extend(o for o in _warehouse_options() if not set(o.opts) & present)
         super().add_command(cmd, name)
 
 
