@@ -30,35 +30,27 @@ def _warehouse_options() -> list[click.Option]:
     """--db, --study and --wait on a command: given there, they win over the same option
     given before the command (and over $UPTAKE_DB)."""
 
-    def setting(key):
+    def setting(names: list[str], key: str, kind, help: str) -> click.Option:
         def store(ctx, _param, value):
             if value is not None:
                 ctx.obj[key] = value
             return value
 
-        return store
+        return click.Option(names, type=kind, expose_value=False, callback=store, help=help)
 
     return [
-        click.Option(
-            ["--db"],
-            type=click.Path(dir_okay=False),
-            expose_value=False,
-            callback=setting("db"),
-            help="Warehouse file (as `uptake --db`).",
-        ),
-        click.Option(
+        setting(["--db"], "db", click.Path(dir_okay=False), "Warehouse file (as `uptake --db`)."),
+        setting(
             ["--study", "study_path"],
-            type=click.Path(dir_okay=False),
-            expose_value=False,
-            callback=setting("study"),
-            help="Study file (as `uptake --study`).",
+            "study",
+            click.Path(dir_okay=False),
+            "Study file (as `uptake --study`).",
         ),
-        click.Option(
+        setting(
             ["--wait", "wait_seconds"],
-            type=click.FloatRange(min=0),
-            expose_value=False,
-            callback=setting("wait"),
-            help="Seconds to wait for a held warehouse (as `uptake --wait`).",
+            "wait",
+            click.FloatRange(min=0),
+            "Seconds to wait for a held warehouse (as `uptake --wait`).",
         ),
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import duckdb
 
-from uptake.cli.output import format_rows
+from uptake.cli.output import format_option, format_rows
 from uptake.status import (
     known_sources,
     problem_message,
@@ -17,11 +17,6 @@ from uptake.status import (
 from uptake.warehouse import Warehouse
 from uptake.warehouse.runs import DIED
 from uptake.warehouse.sandbox import SandboxRefusal, check_statement, connect_sandboxed
-
-FORMATS_HELP = (
-    "table: aligned columns to read; csv: a header row, then one line per row; "
-    "json: an array of objects, dates in ISO 8601."
-)
 
 
 def register(cli: click.Group) -> None:
@@ -38,14 +33,7 @@ def register(cli: click.Group) -> None:
     help="Report only this source (repeatable); it must have loaded, so a source never "
     "loaded fails too. Default: every source, failing only on failed or stale ones.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help=FORMATS_HELP,
-)
+@format_option
 @click.pass_obj
 def status(settings, sources, fmt):
     """Per source: freshness against its schedule, last successful load and outcome, rejects.
@@ -108,14 +96,7 @@ def status(settings, sources, fmt):
     help="Bind VALUE to $NAME in the query (repeatable); DuckDB casts it to the type the "
     "query needs.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help=FORMATS_HELP,
-)
+@format_option
 @click.pass_obj
 def sql(settings, query, params, fmt):
     """Run one read-only SQL query on the warehouse, in a sandbox. QUERY `-` reads it

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from uptake.cli.exit_status import finish
+from uptake.cli.output import quiet_option
 from uptake.progress import terminal_bar
 from uptake.sources.unicode_text import printable
 from uptake.warehouse import exclusive_run, resolve_path
@@ -127,9 +128,7 @@ def _month(_ctx, _param, value: str | None) -> date | None:
     is_flag=True,
     help="Leave the marts as they are (default: rebuild them after mining, as refresh does).",
 )
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No progress bar (shown while stderr is a terminal)."
-)
+@quiet_option
 @click.pass_obj
 def mine(
     settings,

@@ -1,4 +1,4 @@
-"""Formatting query results for the terminal, CSV or JSON."""
+"""Formatting query results for the terminal, CSV or JSON, and the options that choose it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,26 @@ import datetime as dt
 import decimal
 import io
 import json
+
+import click
+
+FORMATS_HELP = (
+    "table: aligned columns to read; csv: a header row, then one line per row; "
+    "json: an array of objects, dates in ISO 8601."
+)
+# The same --format on every command that prints rows.
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help=FORMATS_HELP,
+)
+# The same -q on every command that shows a progress bar.
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, help="No progress bar (shown while stderr is a terminal)."
+)
 
 
 def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from uptake.cli.exit_status import finish
+from uptake.cli.output import quiet_option
 from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
 from uptake.progress import terminal_bar
@@ -205,9 +206,7 @@ def demo(settings, report_dir):
     default=None,
     help="Hugging Face Hub URL (default: $HF_ENDPOINT, else huggingface.co).",
 )
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No progress bar (shown while stderr is a terminal)."
-)
+@quiet_option
 @click.pass_obj
 def refresh(
     settings, locations, sources, max_bytes_billed, pypistats_url, history_repo, hub_endpoint, quiet
