@@ -57,6 +57,20 @@ def _svg_mimebundle(spec: dict, **_metadata) -> dict[str, str]:
     return {"image/svg+xml": svg, "text/plain": f"<chart: {title or 'untitled'}>"}
 
 
+# The segment's name inside a sentence ("in papers' code 4 months later").
+SEGMENT_SHORT = {
+    "research_mentions": "conference papers",
+    "research_code": "papers' code",
+    "model_hub": "Hub models",
+    "oss_imports": "open source",
+    "industry_downloads": "PyPI downloads",
+}
+
+
+def segment_short(segment: str) -> str:
+    return SEGMENT_SHORT.get(segment, segment)
+
+
 def segment_label(segment: str) -> str:
     return SEGMENT_LABELS.get(segment, segment.replace("_", " "))
 
@@ -263,28 +277,19 @@ def _share_finding(crossings: pl.DataFrame, rivalry: str) -> str:
         return "; ".join(parts)
     first, last = led.row(0, named=True), led.row(-1, named=True)
     if first["segment"] == last["segment"]:
-        return f"{leaders[0]} leads {SEGMENT_SHORT.get(first['segment'], first['segment'])} from {first['crossover_month']:%Y-%m}"
+        return f"{leaders[0]} leads {segment_short(first['segment'])} from {first['crossover_month']:%Y-%m}"
     months = (last["crossover_month"].year - first["crossover_month"].year) * 12 + (
         last["crossover_month"].month - first["crossover_month"].month
     )
     return (
-        f"{leaders[0]} took the lead in {SEGMENT_SHORT.get(first['segment'], first['segment'])} "
+        f"{leaders[0]} took the lead in {segment_short(first['segment'])} "
         f"in {first['crossover_month']:%Y-%m} and in "
-        f"{SEGMENT_SHORT.get(last['segment'], last['segment'])} {months} months later"
+        f"{segment_short(last['segment'])} {months} months later"
     )
 
 
-SEGMENT_SHORT = {
-    "research_mentions": "conference papers",
-    "research_code": "papers' code",
-    "model_hub": "Hub models",
-    "oss_imports": "open source",
-    "industry_downloads": "PyPI downloads",
-}
-
-
 def _segments_phrase(rows: pl.DataFrame) -> str:
-    names = [SEGMENT_SHORT.get(s, s) for s in rows["segment"].to_list()]
+    names = [segment_short(s) for s in rows["segment"].to_list()]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -403,6 +408,7 @@ def coverage(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
     )
     if frame.is_empty():
         return None
+    per_segment = _months_per_segment(frame)
     chart = (
         alt.Chart(frame)
         .mark_rect()
@@ -421,16 +427,14 @@ def coverage(con: duckdb.DuckDBPyConnection) -> alt.VConcatChart | None:
             title=alt.TitleParams(
                 "Months with data: "
                 + ", ".join(
-                    f"{SEGMENT_SHORT.get(segment, segment)} {months}"
-                    for segment, months in _months_per_segment(frame)
+                    f"{segment_short(segment)} {months}" for segment, months in per_segment
                 ),
                 subtitle="Each segment's sources, month by month; darker: more technologies.",
                 anchor="start",
             ),
         )
     )
-    segments = order_segments(list(dict.fromkeys(s for s, _ in _months_per_segment(frame))))
-    return with_source(chart, segments)
+    return with_source(chart, [segment for segment, _ in per_segment])
 
 
 def _months_per_segment(frame: pl.DataFrame) -> list[tuple[str, int]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import altair as alt
 import duckdb
 
-from uptake.charts import SEGMENT_SHORT, WIDTH, has_table, with_source, wrapped
+from uptake.charts import WIDTH, has_table, segment_short, with_source, wrapped
 
 OUTCOME_COLOURS = alt.Scale(
     domain=["supported", "contradicted", "open", "order unknown", "no data"],
@@ -68,7 +68,7 @@ def forest(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = "m
         .encode(
             x=alt.X(
                 "lag_low:Q",
-                title=f"months from the crossover in {_short(pair[0])} to the one in {_short(pair[1])}",
+                title=f"months from the crossover in {segment_short(pair[0])} to the one in {segment_short(pair[1])}",
             ),
             x2="lag_high:Q",
             color=alt.Color("outcome:N", scale=OUTCOME_COLOURS, title=None),
@@ -117,7 +117,7 @@ def survival(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = 
         return None
     found = summary(con, pair, rule)
     median = found.get("median_lag_months")
-    x = alt.X("lag_months:Q", title=f"months after the crossover in {_short(pair[0])}")
+    x = alt.X("lag_months:Q", title=f"months after the crossover in {segment_short(pair[0])}")
     base = alt.Chart(frame).encode(x=x)
     band = base.mark_area(opacity=0.2, interpolate="step-after").encode(
         y=alt.Y(
@@ -149,10 +149,6 @@ def survival(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], rule: str = 
         ),
     )
     return with_source(chart, pair)
-
-
-def _short(segment: str) -> str:
-    return SEGMENT_SHORT.get(segment, segment)
 
 
 def _finding(found: dict) -> str:
