@@ -146,7 +146,7 @@ def test_editions_without_a_table_row_take_their_conferences_usual_month(real_wa
     months = rows(
         real_warehouse,
         """
-        select distinct conference, year, edition_month, month_basis from staging.stg_conference__papers
+        select distinct conference, year, edition_month, month_basis from intermediate.int_conference_papers
         where (conference, year) in (('aistats', 2019), ('colt', 2018), ('neurips', 2019))
         order by conference
         """,

@@ -260,7 +260,7 @@ def test_refresh_loads_the_real_conference_papers_beside_the_downloads(tmp_path,
             "from marts.conference_mentions where conference = 'cvpr' and year = 2019 order by technology"
         ).fetchall()
         icml_links = warehouse.con.execute(
-            "select count(*) from staging.stg_conference__papers where conference = 'icml' and year = 2019 "
+            "select count(*) from intermediate.int_conference_papers where conference = 'icml' and year = 2019 "
             "and code_url is not null"
         ).fetchone()[0]
     assert cvpr == [("pytorch", 294, 303), ("tensorflow", 148, 148)]

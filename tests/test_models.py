@@ -5,7 +5,7 @@ import pytest
 
 from tests.test_top_pypi import load_paths, snapshot
 from uptake.errors import ModelError
-from uptake.models import build_models, discover_models
+from uptake.models import LAYER_READS, build_models, discover_models
 from uptake.study import load_study
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,8 +19,11 @@ def build(warehouse, study_path=ROOT / "study.toml"):
 def test_models_build_in_dependency_order():
     names = [m.name for m in discover_models() if m.kind != "test"]
 
-    assert names.index("staging.stg_top_pypi__snapshots") < names.index(
-        "staging.stg_top_pypi__downloads"
+    assert names.index("staging.stg_conference__papers") < names.index(
+        "intermediate.int_conference_papers"
+    )
+    assert names.index("intermediate.int_downloads_monthly") < names.index(
+        "marts.downloads_monthly"
     )
     assert names.index("marts.downloads_monthly") < names.index("marts.adoption_monthly")
     assert names.index("marts.adoption_monthly") < names.index("marts.rivalry_shares")
@@ -191,6 +194,140 @@ def test_a_model_must_be_one_select(tmp_path):
         discover_models(root)
 
 
+def test_layers_read_downwards_only():
+    for model in discover_models():
+        if model.kind == "test":
+            continue
+        layer = model.name.split(".")[0]
+        read = {reference.split(".")[0] for reference in model.references}
+        assert read <= LAYER_READS[layer], model.name
+    assert LAYER_READS["staging"] == {"raw"}
+    assert "marts" not in LAYER_READS["intermediate"]
+
+
+@pytest.mark.parametrize(
+    ("path", "sql", "message"),
+    [
+        (
+            "intermediate/int_a.sql",
+            "select * from marts.b",
+            r"int_a.sql: a intermediate model cannot read marts.b \(intermediate reads "
+            r"intermediate, meta, staging\)",
+        ),
+        (
+            "staging/stg_a.sql",
+            "select * from staging.stg_b",
+            r"stg_a.sql: a staging model cannot read staging.stg_b \(staging reads raw\)",
+        ),
+        ("staging/stg_a.sql", "select * from meta.study_rivalries", "cannot read meta"),
+    ],
+)
+def test_a_model_reading_upwards_is_refused_before_anything_is_built(tmp_path, path, sql, message):
+    root = write_models(
+        tmp_path / "sql",
+        {path: sql, "marts/b.sql": "select 1 as x", "staging/stg_b.sql": "select 1 as x"},
+    )
+
+    with pytest.raises(ModelError, match=message):
+        discover_models(root)
+
+
+NUMBERS_MODEL = """-- Numbers.
+-- grain: one row per n
+-- tests: unique(n); not_null(n);
+--     accepted_values(kind: odd, even)
+-- n: a number
+-- kind: odd or even
+
+select * from (values {rows}) as t (n, kind)
+"""
+
+
+def test_header_tests_become_data_tests_named_after_the_model():
+    steps = discover_models()
+    names = {step.name for step in steps if step.kind == "test"}
+
+    assert {
+        "tests.repos__unique",
+        "tests.repos__not_null",
+        "tests.repos__accepted_values_mining_outcome",
+        "tests.repo_imports_monthly__unique",
+        "tests.repo_imports_monthly__not_null",
+        "tests.repo_imports_monthly_counts_hold",
+        "tests.adoption_monthly__accepted_values_segment",
+    } <= names
+
+
+@pytest.mark.parametrize(
+    ("rows", "failing", "shown"),
+    [
+        ("(1, 'odd'), (1, 'odd')", "tests.numbers__unique", "n=1, n_rows=2"),
+        ("(1, 'odd'), (null, 'even')", "tests.numbers__not_null", "n=None"),
+        ("(1, 'odd'), (2, 'prime')", "tests.numbers__accepted_values_kind", "kind='prime'"),
+    ],
+)
+def test_a_failing_header_test_names_itself_and_shows_the_rows(
+    warehouse, tmp_path, rows, failing, shown
+):
+    root = write_models(tmp_path / "sql", {"marts/numbers.sql": NUMBERS_MODEL.format(rows=rows)})
+
+    with pytest.raises(ModelError) as error:
+        build_models(warehouse.con, root)
+
+    assert f"data test {failing} failed" in str(error.value)
+    assert shown in str(error.value)
+    assert not warehouse.table_exists("marts.numbers")
+
+
+def test_valid_rows_pass_every_header_test(warehouse, tmp_path):
+    root = write_models(
+        tmp_path / "sql",
+        {"marts/numbers.sql": NUMBERS_MODEL.format(rows="(1, 'odd'), (2, 'even'), (3, null)")},
+    )
+
+    result = build_models(warehouse.con, root)
+
+    assert result.tests_passed == [
+        "tests.numbers__unique",
+        "tests.numbers__not_null",
+        "tests.numbers__accepted_values_kind",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tests", "message"),
+    [
+        ("unique_ish(n)", r"unknown test 'unique_ish\(n\)'; declare unique\(...\), not_null"),
+        ("unique(m)", "columns the header does not document: m"),
+        ("accepted_values(kind:)", "lists no accepted values"),
+    ],
+)
+def test_a_malformed_header_test_is_refused(tmp_path, tests, message):
+    sql = NUMBERS_MODEL.format(rows="(1, 'odd')").replace(
+        "-- tests: unique(n); not_null(n);\n--     accepted_values(kind: odd, even)",
+        f"-- tests: {tests}",
+    )
+    root = write_models(tmp_path / "sql", {"marts/numbers.sql": sql})
+
+    with pytest.raises(ModelError, match=message):
+        discover_models(root)
+
+
+def test_wilson_interval_is_one_macro_with_published_values(warehouse):
+    warehouse.con.execute((ROOT / "sql" / "macros" / "wilson_interval.sql").read_text())
+
+    rows = warehouse.con.execute(
+        "select round(wilson_low(s, n), 3), round(wilson_high(s, n), 3) "
+        "from (values (0.75, 4), (0.75, 400), (0.0, 10), (1.0, 10)) as t (s, n)"
+    ).fetchall()
+
+    # 3/4 -> [0.301, 0.954]; 300/400 -> [0.705, 0.790]; 0/10 -> [0, 0.278]; 10/10 -> [0.722, 1].
+    assert rows == [(0.301, 0.954), (0.705, 0.79), (0.0, 0.278), (0.722, 1.0)]
+    for mart in ("rivalry_shares", "model_hub_support"):
+        sql = (ROOT / "sql" / "marts" / f"{mart}.sql").read_text()
+        assert "wilson_low(" in sql and "1.959964" not in sql, mart
+
+
 def test_rivalry_shares_give_count_segments_a_wilson_interval(warehouse):
     # Unit test of one model: given these adoption rows, expect these shares.
     con = warehouse.con
@@ -207,6 +344,7 @@ def test_rivalry_shares_give_count_segments_a_wilson_interval(warehouse):
                 n_observations, source)
         """
     )
+    con.execute((ROOT / "sql" / "macros" / "wilson_interval.sql").read_text())
     sql = (ROOT / "sql" / "marts" / "rivalry_shares.sql").read_text()
 
     rows = con.execute(

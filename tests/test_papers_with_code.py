@@ -169,6 +169,12 @@ def test_links_and_papers_give_the_research_code_segment_by_paper_month(warehous
             "bitbucket.org",
             False,
         ),
+        (  # the host written twice, as in ICML 2019's list
+            "https://github.com/github.com/thuml/Batch-Spectral-Penalization",
+            "https://github.com/thuml/batch-spectral-penalization",
+            "github.com",
+            True,
+        ),
         (
             "https://richzhang.github.io/antialiased-cnns/",
             "https://richzhang.github.io/antialiased-cnns",

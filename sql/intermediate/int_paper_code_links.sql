@@ -14,7 +14,7 @@ with paper_lists as (
 ),
 
 conference_papers as (
-    select * from staging.stg_conference__papers
+    select * from intermediate.int_conference_papers
 ),
 
 listed as (

@@ -29,7 +29,7 @@ snapshots as (
 ),
 
 repo_imports as (
-    select * from marts.repo_imports_monthly
+    select * from intermediate.int_repo_month_technologies
 ),
 
 links as (

@@ -15,7 +15,7 @@
 -- source: the download source the month's value comes from
 
 with downloads_monthly as (
-    select * from marts.downloads_monthly
+    select * from intermediate.int_downloads_monthly
 ),
 
 source_precedence as (

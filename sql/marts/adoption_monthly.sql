@@ -5,6 +5,9 @@
 -- research_code (papers whose code uses it, by paper month).
 -- Each segment is built in sql/intermediate/int_segment__<segment>.sql.
 -- grain: one row per segment, technology and month
+-- tests: unique(segment, technology, month); not_null(segment, technology, month, value);
+--     accepted_values(segment: research_mentions, research_code, oss_imports, industry_downloads,
+--     ecosystem_dependents, model_hub)
 -- segment: the kind of adoption measured
 -- technology: study technology id
 -- month: first day of the month

@@ -7,6 +7,7 @@
 -- lacks; the per-paper columns are null for editions whose list carries no word flags.
 -- A technology appears when the table counts, or the lists flag, one of its paper words.
 -- grain: one row per conference edition and technology
+-- tests: unique(conference, year, technology)
 -- conference: lower-case conference id ('neurips' for NeurIPS and NIPS)
 -- conference_label: the conference as the mentions table writes it
 -- year: the edition's year
@@ -24,7 +25,7 @@ with mention_counts as (
 ),
 
 conference_papers as (
-    select * from staging.stg_conference__papers
+    select * from intermediate.int_conference_papers
 ),
 
 paper_words as (

@@ -9,6 +9,7 @@
 -- one of them; every class then has a row, zeros included, so the shares sum to one.
 -- share_low and share_high are the 95% Wilson score interval of models out of n_total.
 -- grain: one row per rivalry, month, support and technology
+-- tests: unique(rivalry, month, support, technology); accepted_values(support: only, both)
 -- rivalry: study rivalry id
 -- month: first day of the month the models were created in
 -- support: 'only' (exactly one of the rivalry's technologies) or 'both' (more than one)
@@ -110,16 +111,6 @@ shares as (
         and classes.technology is not distinct from class_counts.technology
 ),
 
-wilson as (
-    -- z = 1.959964: the 95% two-sided normal quantile
-    select
-        *,
-        (share + 1.959964 ^ 2 / (2 * n_total)) / (1 + 1.959964 ^ 2 / n_total) as wilson_center,
-        1.959964 * sqrt(share * (1 - share) / n_total + 1.959964 ^ 2 / (4 * n_total ^ 2))
-            / (1 + 1.959964 ^ 2 / n_total) as wilson_half_width
-    from shares
-),
-
 final as (
     select
         rivalry,
@@ -128,10 +119,10 @@ final as (
         technology,
         models,
         share,
-        greatest(0.0, least(share, wilson_center - wilson_half_width)) as share_low,
-        least(1.0, greatest(share, wilson_center + wilson_half_width)) as share_high,
+        wilson_low(share, n_total) as share_low,
+        wilson_high(share, n_total) as share_high,
         n_total
-    from wilson
+    from shares
 )
 
 select * from final

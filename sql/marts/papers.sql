@@ -9,6 +9,9 @@
 -- are not matched to each other: a paper in both has two rows, told apart by source.
 -- Papers without a date are kept (is_dated false) and left out of monthly series.
 -- grain: one row per paper
+-- tests: unique(paper_id);
+--     not_null(paper_id, source, code_repositories, technologies, attributions, is_dated);
+--     accepted_values(source: papers_with_code, conference_list, paper_list)
 -- paper_id: 'pwc:' and the Papers with Code page's slug ('pwc:attention-is-all-you-need'), or conference, year and list id ('cvpr-2019:b2eb0c03')
 -- source: 'papers_with_code', 'conference_list' (He's lists) or 'paper_list' (Paper Copilot's)
 -- title: the paper's title
@@ -33,7 +36,7 @@ code_links as (
 ),
 
 conference_papers as (
-    select * from staging.stg_conference__papers
+    select * from intermediate.int_conference_papers
 ),
 
 paper_lists as (

@@ -1,6 +1,8 @@
 -- Which of the study's technologies each mined repository imports, month by month, with
 -- the month-end snapshot they were read from (counting rule: int_repo_month_technologies).
 -- grain: one row per repository, month and technology imported that month
+-- tests: unique(repo, month, technology);
+--     not_null(repo, month, technology, files_importing, python_files, commit, is_active)
 -- repo: repository
 -- month: first day of the month
 -- technology: study technology id

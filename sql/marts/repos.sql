@@ -1,6 +1,8 @@
 -- Every repository uptake knows: mined ones, ones it tried to mine, ones with GitHub
 -- metadata, papers' code and the ranking cohorts' members.
 -- grain: one row per repository
+-- tests: unique(repo); not_null(repo, is_paper_code, cohorts);
+--     accepted_values(mining_outcome: mined, no_python, empty, gone, private, not_fetched, unreadable, failed)
 -- repo: owner/name (lower case for GitHub repositories)
 -- created_at: creation time on GitHub, when known
 -- stars: stargazers, when known

@@ -3,6 +3,7 @@
 -- leading_since is the first month from which its share stays above one half in every
 -- later month with data (months without data are gaps, not interruptions).
 -- grain: one row per rivalry and segment
+-- tests: unique(rivalry, segment)
 -- rivalry: study rivalry id
 -- segment: the kind of adoption measured
 -- leader: the technology above one half in the latest month; null when none is

@@ -3,11 +3,13 @@
 -- PyPI counts, the 2025 switch to ClickHouse). A month enters only when every technology
 -- of the rivalry has a value in that segment and the total is above zero.
 -- share_low and share_high bound the share. Where values count independent items (papers,
--- repositories, models: is_count), they are the 95% Wilson score interval of value out of
+-- repositories, models: is_count), they are the 95% Wilson score interval (sql/macros) of value out of
 -- the rivalry's total, so a month with 4 papers is not read like a month with 400. Where
 -- values are download volumes, they are the extremes the censored counts allow (X at its
 -- low bound against the others at their high bound, and the reverse).
 -- grain: one row per rivalry, segment, month and technology
+-- tests: unique(rivalry, segment, month, technology); not_null(rivalry, segment, month, technology, share);
+--     accepted_values(interval_method: wilson_95, censoring_bounds)
 -- rivalry: study rivalry id
 -- segment: the kind of adoption measured
 -- month: first day of the month
@@ -72,16 +74,6 @@ shares as (
         and members.month = totals.month
 ),
 
-wilson as (
-    -- z = 1.959964: the 95% two-sided normal quantile
-    select
-        *,
-        (share + 1.959964 ^ 2 / (2 * total)) / (1 + 1.959964 ^ 2 / total) as wilson_center,
-        1.959964 * sqrt(share * (1 - share) / total + 1.959964 ^ 2 / (4 * total ^ 2))
-            / (1 + 1.959964 ^ 2 / total) as wilson_half_width
-    from shares
-),
-
 final as (
     select
         rivalry,
@@ -91,16 +83,16 @@ final as (
         value,
         share,
         case
-            when is_count then greatest(0.0, least(share, wilson_center - wilson_half_width))
+            when is_count then wilson_low(share, total)
             else coalesce(bound_low, 0.0)
         end as share_low,
         case
-            when is_count then least(1.0, greatest(share, wilson_center + wilson_half_width))
+            when is_count then wilson_high(share, total)
             else coalesce(bound_high, 1.0)
         end as share_high,
         case when is_count then 'wilson_95' else 'censoring_bounds' end as interval_method,
         total as n_total
-    from wilson
+    from shares
 )
 
 select * from final

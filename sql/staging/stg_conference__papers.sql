@@ -1,19 +1,15 @@
--- Papers of the conferences' per-paper lists, each placed in its edition's month: the
--- month of the framework-mentions table where it has the edition, else the
--- conference's usual month (the loader's table of typical months).
+-- Papers of the conferences' per-paper lists (one list per edition), as loaded: keyed
+-- across editions, tracked words in lower case.
 -- grain: one row per conference edition and paper
+-- tests: unique(paper_key); not_null(paper_key, conference, year, paper_id, title)
 -- paper_key: conference, year and id ('cvpr-2019:b2eb0c03'), unique across editions
 -- conference: lower-case conference id ('neurips' for NeurIPS and NIPS)
--- conference_label: the conference as the mentions table writes it, else upper case
 -- year: the edition's year
 -- paper_id: the list's id, unique within the edition
 -- title: the paper's title
 -- authors: author names, HTML entities unescaped
 -- pdf_link: link to the paper's PDF, URL-unescaped
 -- words: tracked strings the paper's full text contains, lower case
--- edition_has_flags: true when the edition's list carries word flags at all
--- edition_month: first day of the month the conference was held
--- month_basis: 'mentions_table' or 'typical_month'
 -- code_url: the paper's code repository as listed
 -- code_repo_url: code_url normalised like Papers with Code repository URLs
 -- code_repo_is_github: true when the repository is on github.com
@@ -22,65 +18,20 @@ with papers as (
     select * from raw.conference_papers
 ),
 
-paper_lists as (
-    select * from raw.conference_paper_lists
-),
-
-mention_counts as (
-    select * from staging.stg_conference__mention_counts
-),
-
-table_editions as (
-    select distinct conference, conference_label, year, edition_month
-    from mention_counts
-),
-
-editions as (
-    select
-        paper_lists.conference,
-        coalesce(table_editions.conference_label, upper(paper_lists.conference)) as conference_label,
-        paper_lists.year,
-        coalesce(table_editions.edition_month, paper_lists.typical_month) as edition_month,
-        case
-            when table_editions.edition_month is not null then 'mentions_table'
-            when paper_lists.typical_month is not null then 'typical_month'
-        end as month_basis
-    from paper_lists
-    left join table_editions
-        on paper_lists.conference = table_editions.conference
-        and paper_lists.year = table_editions.year
-),
-
-flagged_editions as (
-    select conference, year, bool_or(len(words) > 0) as edition_has_flags
-    from papers
-    group by conference, year
-),
-
 final as (
     select
-        papers.conference || '-' || papers.year || ':' || papers.paper_id as paper_key,
-        papers.conference,
-        editions.conference_label,
-        papers.year,
-        papers.paper_id,
-        papers.title,
-        papers.authors,
-        papers.pdf_link,
-        list_transform(papers.words, lambda w: lower(w)) as words,
-        flagged_editions.edition_has_flags,
-        editions.edition_month,
-        editions.month_basis,
-        papers.code_url,
-        papers.code_repo_url,
-        papers.code_repo_is_github
+        conference || '-' || year || ':' || paper_id as paper_key,
+        conference,
+        year,
+        paper_id,
+        title,
+        authors,
+        pdf_link,
+        list_transform(words, lambda w: lower(w)) as words,
+        code_url,
+        code_repo_url,
+        code_repo_is_github
     from papers
-    inner join editions
-        on papers.conference = editions.conference
-        and papers.year = editions.year
-    inner join flagged_editions
-        on papers.conference = flagged_editions.conference
-        and papers.year = flagged_editions.year
 )
 
 select * from final

@@ -1,5 +1,6 @@
 -- The distinct blobs in each mined month-end tree, with how many paths hold each.
 -- grain: one row per repository, month and blob
+-- tests: unique(repo, month, blob_sha)
 -- repo: repository
 -- month: first day of the month
 -- blob_sha: git blob id

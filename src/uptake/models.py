@@ -1,9 +1,22 @@
-"""The SQL model runner: staging views, mart tables, then data tests, in dependency order.
+"""The SQL model runner: macros, staging views, mart tables, then data tests, in
+dependency order.
 
-Each file in sql/ is one plain DuckDB SELECT an analyst can paste into the duckdb CLI.
-The runner reads the tables each model references, orders the models so every one is
-built after what it reads, and builds them all in one transaction: a failing model or
-data test rolls the whole build back, so the marts are never half built.
+Each file in sql/ is one plain DuckDB SELECT an analyst can paste into the duckdb CLI
+(sql/macros holds the `create macro` statements they share, kept in the warehouse). The
+runner reads the tables each model references, orders the models so every one is built
+after what it reads, and builds them all in one transaction: a failing model or data test
+rolls the whole build back, so the marts are never half built.
+
+Layers read downwards only, as dbt projects do: staging reads one source's raw tables,
+intermediate reads staging, intermediate and the study (meta), marts read any of those
+and other marts. A model that reads upwards is refused before anything is built.
+
+Generic data tests are declared in a model's header, after its grain:
+
+    -- tests: unique(segment, technology, month); not_null(segment, month);
+    --     accepted_values(segment: research_code, oss_imports)
+
+and run after the models with the tests written as files in sql/tests/.
 """
 
 from __future__ import annotations
@@ -23,6 +36,13 @@ from uptake.errors import ModelError
 from uptake.warehouse.catalog import TableDoc, write_comments
 
 MODEL_SCHEMAS = {"staging": "view", "intermediate": "view", "marts": "table"}
+# What each layer may read. Schemas outside these (raw, meta) are the sources and the study.
+LAYER_READS = {
+    "staging": {"raw"},
+    "intermediate": {"staging", "intermediate", "meta"},
+    "marts": {"staging", "intermediate", "marts", "meta"},
+}
+GENERIC_TESTS = ("unique", "not_null", "accepted_values")
 MAX_OFFENDING_ROWS_SHOWN = 10
 
 
@@ -36,6 +56,7 @@ class Model:
     description: str = ""
     grain: str = ""
     columns: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    tests: tuple[str, ...] = ()  # the header's generic tests, e.g. 'unique(repo)'
 
     @property
     def doc(self) -> TableDoc:
@@ -68,6 +89,9 @@ def discover_models(root: Path | None = None) -> list[Model]:
         for path in sorted((root / schema).glob("*.sql")):
             model = _read_model(path, f"{schema}.{path.stem}", kind)
             models[model.name] = model
+    for model in models.values():
+        _check_layers(model)
+    generic = [test for model in models.values() for test in _generic_tests(model)]
     tests = [
         _read_model(path, f"tests.{path.stem}", "test")
         for path in sorted((root / "tests").glob("*.sql"))
@@ -75,7 +99,12 @@ def discover_models(root: Path | None = None) -> list[Model]:
     ordered = _build_order(models)
     for test in tests:
         _check_references(test, models)
-    return ordered + tests
+    return ordered + generic + tests
+
+
+def discover_macros(root: Path | None = None) -> list[Path]:
+    """The files of `create macro` statements the models use, created before any model."""
+    return sorted(((root or sql_directory()) / "macros").glob("*.sql"))
 
 
 def build_models(
@@ -86,6 +115,8 @@ def build_models(
     built, passed = [], []
     con.execute("begin transaction")
     try:
+        for path in discover_macros(root):
+            _create_macros(con, path)
         for model in steps:
             if on_step:
                 on_step(model)
@@ -109,6 +140,13 @@ def _create(con, model: Model) -> None:
     except duckdb.Error as exc:
         raise ModelError(f"model {model.name} ({model.path}) failed: {_first_line(exc)}") from None
     write_comments(con, model.name, model.kind, model.doc)
+
+
+def _create_macros(con, path: Path) -> None:
+    try:
+        con.execute(path.read_text(encoding="utf-8"))
+    except duckdb.Error as exc:
+        raise ModelError(f"macros in {path} failed: {_first_line(exc)}") from None
 
 
 def _run_test(con, model: Model) -> None:
@@ -145,29 +183,110 @@ def _read_model(path: Path, name: str, kind: str) -> Model:
     references = frozenset(
         f"{table.db}.{table.name}" for table in tree.find_all(exp.Table) if table.db
     )
-    description, grain, columns = _parse_header(sql)
-    return Model(name, kind, path, sql, references, description, grain, columns)
+    description, grain, columns, tests = _parse_header(sql)
+    if tests and kind == "test":
+        raise ModelError(f"{path}: a data test cannot declare tests of its own")
+    return Model(name, kind, path, sql, references, description, grain, columns, tests)
 
 
 _HEADER_LINE = re.compile(r"^--\s?(.*)$")
 _COLUMN_LINE = re.compile(r"^([a-z_][a-z0-9_]*):\s+(.*)$")
+_TEST_CALL = re.compile(r"^([a-z_]+)\((.*)\)$")
 
 
-def _parse_header(sql: str) -> tuple[str, str, dict[str, str]]:
-    """The leading comment block: description lines, `grain: ...`, then `column: meaning` lines."""
-    description, columns, grain = [], {}, ""
+def _parse_header(sql: str) -> tuple[str, str, dict[str, str], tuple[str, ...]]:
+    """The leading comment block: description lines, `grain: ...`, `tests: ...` (which may
+    continue on indented lines), then `column: meaning` lines."""
+    description, columns, grain, tests = [], {}, "", []
+    in_tests = False
     for line in sql.splitlines():
         match = _HEADER_LINE.match(line.strip())
         if not match:
             break
         text = match[1].strip()
-        if text.startswith("grain:"):
+        continues_tests = in_tests and match[1].startswith(" ")
+        in_tests = False
+        if text.startswith("tests:") or continues_tests:
+            tests.append(text.removeprefix("tests:"))
+            in_tests = True
+        elif text.startswith("grain:"):
             grain = text.removeprefix("grain:").strip()
         elif grain and (column := _COLUMN_LINE.match(text)):
             columns[column[1]] = column[2]
         elif not grain and text:
             description.append(text)
-    return " ".join(description), grain, columns
+    calls = tuple(call.strip() for call in " ".join(tests).split(";") if call.strip())
+    return " ".join(description), grain, columns, calls
+
+
+def _generic_tests(model: Model) -> list[Model]:
+    """The header's `tests:` as test models named tests.<model>__<test>[_<column>]."""
+    table = model.name.split(".")[1]
+    generated = []
+    for call in model.tests:
+        match = _TEST_CALL.match(call)
+        if not match or match[1] not in GENERIC_TESTS:
+            raise ModelError(
+                f"{model.path}: unknown test {call!r}; declare "
+                + ", ".join(f"{name}(...)" for name in GENERIC_TESTS)
+            )
+        test, arguments = match[1], match[2]
+        if test == "accepted_values":
+            column, _, values = arguments.partition(":")
+            column = column.strip()
+            accepted = [value.strip() for value in values.split(",") if value.strip()]
+            columns = [column]
+            if not accepted:
+                raise ModelError(f"{model.path}: {call!r} lists no accepted values")
+            quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in accepted)
+            # Identifiers are documented column names (checked below); values are quoted.
+            sql = f"select {column}, count(*) as n_rows from {model.name} where {column} not in ({quoted}) group by {column}"  # noqa: S608
+            description = f"{column} is one of {', '.join(accepted)}"
+            suffix = f"_{column}"
+        else:
+            columns = [column.strip() for column in arguments.split(",") if column.strip()]
+            keys = ", ".join(columns)
+            if test == "unique":
+                sql = f"select {keys}, count(*) as n_rows from {model.name} group by {keys} having count(*) > 1"  # noqa: S608
+                description = f"{table} has one row per {keys}"
+            else:
+                nulls = " or ".join(f"{column} is null" for column in columns)
+                sql = f"select {keys} from {model.name} where {nulls}"  # noqa: S608
+                description = f"{keys} never null"
+            suffix = ""
+        unknown = [column for column in columns if column not in model.columns]
+        if not columns or unknown:
+            raise ModelError(
+                f"{model.path}: {call!r} names "
+                + (
+                    f"columns the header does not document: {', '.join(unknown)}"
+                    if unknown
+                    else "no column"
+                )
+            )
+        generated.append(
+            Model(
+                f"tests.{table}__{test}{suffix}",
+                "test",
+                model.path,
+                sql,
+                frozenset({model.name}),
+                description,
+            )
+        )
+    return generated
+
+
+def _check_layers(model: Model) -> None:
+    schema = model.name.split(".")[0]
+    allowed = LAYER_READS[schema]
+    for reference in sorted(model.references):
+        read = reference.split(".")[0]
+        if read not in allowed:
+            raise ModelError(
+                f"{model.path}: a {schema} model cannot read {reference} "
+                f"({schema} reads {', '.join(sorted(allowed))})"
+            )
 
 
 def _check_references(model: Model, models: dict[str, Model]) -> None:

@@ -29,7 +29,7 @@ class RepoUrl:
 
 def normalise_repo_url(url: str) -> RepoUrl | None:
     """`https://host/path`: host lower case without `www.`; no query, fragment, `.git` or
-    trailing slash; on github.com only `owner/repo`, lower case (GitHub names are
+    trailing slash; on github.com only `owner/repo` (a doubled host dropped), lower case (GitHub names are
     case-insensitive, and deeper paths such as /tree/master are the same repository).
     Other hosts keep their path as written. None when the text has no host."""
     text = url.strip()
@@ -49,6 +49,9 @@ def normalise_repo_url(url: str) -> RepoUrl | None:
         return None
     segments = [segment for segment in path.split("/") if segment]
     if host == "github.com":
+        # A host written twice (github.com/github.com/owner/repo, seen in ICML 2019's list).
+        while segments and segments[0].lower() in ("github.com", "www.github.com"):
+            segments = segments[1:]
         segments = [segment.lower() for segment in segments[:2]]
     path = "".join(f"/{segment}" for segment in segments).removesuffix(".git")
     return RepoUrl(f"https://{host}{path}", host, host == "github.com")
