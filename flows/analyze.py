@@ -6,28 +6,19 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from uptake import api
 from uptake.analysis import DEFAULT_RESAMPLES, DEFAULT_SEED
-from uptake.analysis import analyze as analyze_warehouse
-from uptake.analysis.study_variants import analyse_variants
 from uptake.flows_support import journaled_run
-from uptake.study import load_study
-from uptake.warehouse import Warehouse
 
 
 # Not cached: the result depends on the warehouse's contents, not only on the arguments.
 @task(cache_policy=NO_CACHE)
 def analyse(db: str | None, study: str | None, resamples: int, seed: int) -> dict:
-    study = load_study(study)
-    with Warehouse.open(db) as warehouse:
-        result = analyze_warehouse(warehouse, resamples=resamples, seed=seed, study=study)
-        variant_rules = (
-            []
-            if result.message
-            else analyse_variants(warehouse, study, resamples=resamples, seed=seed)
-        )
+    analysis = api.analyze(db, study=study, resamples=resamples, seed=seed)
+    result = analysis.result
     return {
         "message": result.message,
-        "variant_rules": variant_rules,
+        "variant_rules": analysis.variant_rules,
         "crossovers": len(result.crossovers),
         "verdicts": [
             {

@@ -6,18 +6,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from uptake import api
 from uptake.flows_support import journaled_run
-from uptake.models import build_models as build_sql_models
-from uptake.study import load_study
-from uptake.warehouse import Warehouse
 
 
 # Not cached: the inputs that matter are the warehouse's contents, not the arguments.
 @task(cache_policy=NO_CACHE)
 def build(db: str | None, study: str | None) -> dict:
-    with Warehouse.open(db) as warehouse:
-        warehouse.sync_study(load_study(study))
-        result = build_sql_models(warehouse.con)
+    result = api.build(db, study=study)
     return {"built": result.built, "tests_passed": result.tests_passed}
 
 

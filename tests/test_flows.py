@@ -74,7 +74,7 @@ def test_a_failing_source_does_not_stop_the_others_or_the_build(tmp_path, shared
     assert list(result["failures"]) == ["top_pypi"]
     assert "no snapshot files found" in result["failures"]["top_pypi"]
     assert result["loads"]["demo (pypi)"]["rows"] == 3980
-    assert result["loads"]["demo (research)"]["rows"] == 70 + 435_802  # mentions + corpus
+    assert result["loads"]["demo (research)"]["rows"] == 70 + 504_556  # mentions + corpus
     assert result["models"]["tests_passed"]
 
 

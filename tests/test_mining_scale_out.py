@@ -268,7 +268,7 @@ def test_a_run_killed_after_two_repositories_resumes_with_the_third(
         from uptake.flow_loader import load_flow
 
         github_imports = load_flow("github_imports", "github_imports")
-        import uptake.flows.github_imports as module
+        import uptake.mining.scheduler as module
 
         original, written = module.write_mined, []
         def write_then_stall(warehouse, mined, until):

@@ -8,7 +8,6 @@ import click
 
 from uptake.analysis import DEFAULT_PLACEBO_RUNS, DEFAULT_RESAMPLES, DEFAULT_SEED
 from uptake.cli.output import format_table
-from uptake.warehouse import Warehouse
 
 
 def register(cli: click.Group) -> None:
@@ -54,9 +53,8 @@ def analyze(settings, resamples, seed, placebo_runs):
     \b
         uptake analyze --resamples 200 --seed 7
     """
-    result, variant_rules = run_analysis(
-        settings, resamples=resamples, seed=seed, placebo_runs=placebo_runs
-    )
+    analysis = run_analysis(settings, resamples=resamples, seed=seed, placebo_runs=placebo_runs)
+    result, variant_rules = analysis.result, analysis.variant_rules
     if result.message:
         click.echo(result.message)
         return
@@ -73,31 +71,17 @@ def analyze(settings, resamples, seed, placebo_runs):
             f"\nAlso under a study variant: {', '.join(variant_rules)} "
             "(marts.hypothesis_results, by rule)"
         )
-    if line := across_line(result):
-        click.echo(f"\n{line}")
-
-
-def across_line(result) -> str | None:
-    """The answer across rivalries in one line (marts.meta_analysis), or None."""
-    from uptake.analysis.meta import headline_result
-
-    found = headline_result(result.meta)
-    if found is None:
-        return None
-    return f"Across {len(found.outcomes)} rivalries: {found.headline}"
+    if analysis.headline:
+        click.echo(f"\n{analysis.headline}")
 
 
 def run_analysis(settings: dict, **options):
     """The main analysis, then each study variant's (a technology counted apart) beside it."""
-    from uptake.analysis import analyze as analyze_warehouse
-    from uptake.analysis.study_variants import analyse_variants
-    from uptake.study import load_study
+    from uptake import api
 
-    study = load_study(settings["study"])
-    with Warehouse.open(settings["db"], wait_seconds=settings["wait"]) as warehouse:
-        result = analyze_warehouse(warehouse, study=study, **options)
-        variant_rules = [] if result.message else analyse_variants(warehouse, study, **options)
-    return result, variant_rules
+    return api.analyze(
+        settings["db"], study=settings["study"], wait_seconds=settings["wait"], **options
+    )
 
 
 def verdict_table(hypotheses: list[dict]) -> str:
@@ -166,12 +150,9 @@ def report(settings, output_dir):
 
 
 def write_report_for(settings: dict, output_dir: Path) -> Path:
-    from uptake.report import write_report
-    from uptake.warehouse import resolve_path
+    from uptake import api
 
-    db = resolve_path(settings["db"])
-    with Warehouse.open(db, read_only=True, wait_seconds=settings["wait"]) as warehouse:
-        written = write_report(warehouse.con, output_dir, title=f"uptake report: {db.name}")
+    written = api.report(settings["db"], output_dir, wait_seconds=settings["wait"])
     for note in written.notes:
         click.secho(note, err=True, fg="yellow")
     return written.path

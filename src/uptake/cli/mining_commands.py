@@ -9,9 +9,8 @@ import click
 
 from uptake.cli.exit_status import finish
 from uptake.cli.output import quiet_option
-from uptake.progress import terminal_bar
 from uptake.sources.unicode_text import printable
-from uptake.warehouse import exclusive_run, resolve_path
+from uptake.warehouse import resolve_path
 from uptake.wording import counted
 
 
@@ -164,7 +163,6 @@ def mine(
         uptake mine . --until 2024-01
         uptake mine --papers --sample 200 --seed 7 --clones ~/clones
     """
-    from uptake.flow_loader import load_flow
     from uptake.mining.repositories import CREDENTIALS_IN_URL, url_has_credentials
 
     # Refused here, before the flow stores its parameters with the run.
@@ -200,56 +198,45 @@ def mine(
                 click.echo(name.split("=", 1)[0])
             return
 
-    with (
-        exclusive_run(  # no other writer between the flow's tasks
-            settings["db"],
-            wait_seconds=settings["wait"],
-            on_wait=lambda message: click.secho(message, err=True, fg="cyan"),
-        ),
-        terminal_bar(enabled=not quiet),
-    ):
-        click.secho(
-            f"Mining {counted(len(repositories), 'repository')} ({mode}) into "
-            f"{resolve_path(settings['db'])} ...",
-            err=True,
-            fg="cyan",
-        )
-        github_imports = load_flow("github_imports", "github_imports")
-        summary = github_imports(
-            # An argument that is not UTF-8 cannot be a flow parameter: escaped, it is
-            # rejected with a reason like any unusable name instead of a traceback.
-            repositories=[printable(r) for r in repositories],
-            mode=mode,
-            not_fetched=not_fetched or None,
-            db=settings["db"],
-            until=until,
-            workers=workers,
-            snapshot_date=snapshot_date.date() if snapshot_date else None,
-            dask_address=dask_address,
-        )
-        if not no_build:
-            click.secho("Building the models ...", err=True, fg="cyan")
-            built = load_flow("build_models", "build_models")(
-                db=settings["db"], study=settings["study"]
-            )
+    from uptake import api
+
+    click.secho(
+        f"Mining {counted(len(repositories), 'repository')} ({mode}) into "
+        f"{resolve_path(settings['db'])} ...",
+        err=True,
+        fg="cyan",
+    )
+    summary = api.mine(
+        # An argument that is not UTF-8 cannot be a flow parameter: escaped, it is
+        # rejected with a reason like any unusable name instead of a traceback.
+        [printable(r) for r in repositories],
+        db=settings["db"],
+        study=settings["study"],
+        mode=mode,
+        until=until,
+        workers=workers,
+        snapshot_date=snapshot_date.date() if snapshot_date else None,
+        dask_address=dask_address,
+        not_fetched=not_fetched or None,
+        build=not no_build,
+        wait_seconds=settings["wait"],
+        on_wait=lambda message: click.secho(message, err=True, fg="cyan"),
+        progress_bar=not quiet,
+    )
     figures = ", ".join(
-        f"{key.replace('_', ' ')} {value:,}"
-        for key, value in sorted(summary.items())
-        if isinstance(value, int) and not isinstance(value, bool)
+        f"{name.replace('_', ' ')} {value:,}" for name, value in sorted(summary.counts.items())
     )
     click.echo(f"mined: {figures}")
-    for item, reason in summary.get("rejects", [])[:10]:
+    for item, reason in summary.rejects[:10]:
         click.secho(f"  rejected {item}: {reason}", err=True, fg="yellow")
-    if not no_build:
+    if summary.build:
         click.echo(
-            f"built {counted(len(built['built']), 'model')}; "
-            f"{counted(len(built['tests_passed']), 'data test')} passed"
+            f"built {counted(len(summary.build.built), 'model')}; "
+            f"{counted(len(summary.build.tests_passed), 'data test')} passed"
         )
     # Items, not reject rows: one repository may be refused for two reasons.
     tried = len(repositories) + len(not_fetched)
-    refused = len({item for item, _ in summary.get("rejects", [])}) + summary.get(
-        "not_attempted", 0
-    )
+    refused = len({item for item, _ in summary.rejects}) + summary.not_attempted
     finish(max(tried - refused, 0), min(refused, tried), "mined")
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from uptake.cli.exit_status import finish
 from uptake.cli.output import quiet_option
-from uptake.errors import UptakeError
 from uptake.leaders import leader_lines
-from uptake.progress import terminal_bar
 from uptake.sources.unicode_text import printable
-from uptake.warehouse import Warehouse, exclusive_run, resolve_path
+from uptake.warehouse import Warehouse, resolve_path
 from uptake.wording import counted
+
+if TYPE_CHECKING:
+    from uptake.api import RefreshResult
 
 ALL_SOURCES = (
     "top_pypi",
@@ -53,60 +54,39 @@ def _progress(message: str) -> None:
     click.secho(message, err=True, fg="cyan")
 
 
-class _NoTracebackForExpectedErrors(logging.Filter):
-    """uptake's own errors are one-line messages; Prefect would log them with a traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], UptakeError):
-            record.exc_info = None
-            record.exc_text = None
-        return True
-
-
 def _run_refresh(
     settings: dict,
     sources: list[str],
     locations: dict[str, list[str]],
     quiet: bool = False,
     **options,
-) -> dict:
-    from uptake.flow_loader import load_flow
+) -> RefreshResult:
+    from uptake import api
 
-    for name in ("prefect.flow_runs", "prefect.task_runs"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _NoTracebackForExpectedErrors) for f in logger.filters):
-            logger.addFilter(_NoTracebackForExpectedErrors())
-
-    refresh_flow = load_flow("refresh", "refresh")
-    # Held for the whole run, so no other writer slips in between two tasks; waiting for
-    # it happens here, once, rather than in every task.
-    with (
-        exclusive_run(settings["db"], wait_seconds=settings["wait"], on_wait=_progress),
-        terminal_bar(enabled=not quiet),
-    ):
-        return refresh_flow(
-            sources=sources,
-            locations=locations or None,
-            db=settings["db"],
-            study=settings["study"],
-            **options,
-        )
+    return api.refresh(
+        {name: locations.get(name) for name in sources},
+        db=settings["db"],
+        study=settings["study"],
+        wait_seconds=settings["wait"],
+        on_wait=_progress,
+        progress_bar=not quiet,
+        **options,
+    )
 
 
-def _report_loads(result: dict) -> None:
-    for source, summary in result["loads"].items():
+def _report_loads(result: RefreshResult) -> None:
+    for source, summary in result.loads.items():
         _progress(
-            f"  {source}: {counted(summary['rows'], 'row')} loaded, {summary['skipped']:,} skipped, "
-            f"{summary['rejected']:,} rejected"
+            f"  {source}: {counted(summary.rows, 'row')} loaded, {summary.skipped:,} skipped, "
+            f"{summary.rejected:,} rejected"
         )
-        for item, reason in summary.get("rejects", [])[:5]:
+        for item, reason in summary.rejects[:5]:
             click.secho(f"    rejected {item}: {reason}", err=True, fg="yellow")
-    for source, message in result["failures"].items():
+    for source, message in result.failures.items():
         click.secho(f"  {source} failed: {message}", err=True, fg="red")
-    models = result["models"]
     _progress(
-        f"  built {counted(len(models['built']), 'model')}; "
-        f"{counted(len(models['tests_passed']), 'data test')} passed"
+        f"  built {counted(len(result.build.built), 'model')}; "
+        f"{counted(len(result.build.tests_passed), 'data test')} passed"
     )
 
 
@@ -156,22 +136,22 @@ def demo(settings, report_dir):
     \b
         uptake demo
     """
-    from uptake.cli.analysis_commands import across_line, run_analysis, write_report_for
+    from uptake.cli.analysis_commands import run_analysis, write_report_for
 
     _progress(f"Loading the bundled real figures into {resolve_path(settings['db'])} ...")
     result = _run_refresh(settings, ["demo"], {})
     _report_loads(result)
     _print_leaders(settings)
-    if result["failures"]:
+    if result.failures:
         raise click.ClickException("a source failed to load; see above")
     _progress("\nTesting the hypothesis (crossovers, lead/lag, placebos) ...")
-    analysis, _ = run_analysis(settings)
+    analysis = run_analysis(settings)
     for row in analysis.hypotheses:
         if row["rule"] == "main" and row["verdict"] in ("supported", "contradicted"):
             # The reason's first clause is the answer; the rest is evidence, in the report.
             click.echo(f"\n{row['rivalry']}: {row['reason'].split('; ')[0]}")
-    if line := across_line(analysis):
-        click.echo(f"\n{line}")
+    if analysis.headline:
+        click.echo(f"\n{analysis.headline}")
     _progress("Writing the report ...")
     click.echo(f"\nReport: {write_report_for(settings, report_dir).resolve()}")
     finish(*_done_and_rejected(result), "loaded")
@@ -235,19 +215,19 @@ def refresh(
     )
     _report_loads(result)
     _print_leaders(settings)
-    if result["failures"]:
+    if result.failures:
         raise click.ClickException(
-            f"{counted(len(result['failures']), 'source')} failed; see above and `uptake status`"
+            f"{counted(len(result.failures), 'source')} failed; see above and `uptake status`"
         )
     finish(*_done_and_rejected(result), "loaded")
 
 
-def _done_and_rejected(result: dict) -> tuple[int, int]:
+def _done_and_rejected(result: RefreshResult) -> tuple[int, int]:
     """What was done (rows loaded plus items skipped as already there) and how many items
     were rejected, over every source of a refresh: only whether each is zero matters."""
-    loads = result["loads"].values()
-    done = sum(summary["rows"] + summary["skipped"] for summary in loads)
-    return done, sum(summary["rejected"] for summary in loads)
+    loads = result.loads.values()
+    done = sum(summary.rows + summary.skipped for summary in loads)
+    return done, sum(summary.rejected for summary in loads)
 
 
 def _parse_sources(specs, positional: list[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -289,13 +269,14 @@ def build(settings):
     \b
         uptake build
     """
-    from uptake.models import build_models
-    from uptake.study import load_study
+    from uptake import api
 
-    study = load_study(settings["study"])
-    with Warehouse.open(settings["db"], wait_seconds=settings["wait"]) as warehouse:
-        warehouse.sync_study(study)
-        result = build_models(warehouse.con, on_step=lambda m: _progress(f"  {m.kind:5} {m.name}"))
+    result = api.build(
+        settings["db"],
+        study=settings["study"],
+        wait_seconds=settings["wait"],
+        on_step=lambda m: _progress(f"  {m.kind:5} {m.name}"),
+    )
     click.echo(
         f"built {counted(len(result.built), 'model')}; "
         f"{counted(len(result.tests_passed), 'data test')} passed"
