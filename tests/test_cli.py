@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from tests.test_top_pypi import load_paths
 from tests.test_warehouse import hold_lock
 from uptake.cli import cli
-from uptake.reference import README, command_reference, render
+from uptake.reference import SECTIONS, command_reference, render
 from uptake.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,10 +228,13 @@ def test_every_command_has_an_example_in_its_help():
         assert example.startswith(f"uptake {name}"), (name, example)
 
 
-def test_readme_generated_sections_are_current():
-    text = README.read_text(encoding="utf-8")
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_the_docs_generated_pages_are_current(section):
+    page = SECTIONS[section][0]
+    text = page.read_text(encoding="utf-8")
 
-    assert render(text) == text, "README is stale: run `python -m uptake.reference`"
-    for name in cli.commands:
-        assert f"#### `uptake {name}`" in command_reference()
-        assert f"#### `uptake {name}`" in text
+    assert render(section, text) == text, f"{page} is stale: run `python -m uptake.reference`"
+    if section == "commands":
+        for name in cli.commands:
+            assert f"#### `uptake {name}`" in command_reference()
+            assert f"#### `uptake {name}`" in text

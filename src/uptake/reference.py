@@ -1,6 +1,8 @@
-"""The README's generated sections: the command reference (from --help) and the marts.
+"""The docs' generated pages: the command reference (from --help) and the marts (from
+the models' headers).
 
-`python -m uptake.reference` rewrites them in place; a test fails when they drift.
+`python -m uptake.reference` rewrites their generated sections in place; a test fails
+when they drift.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ import click
 
 from uptake.models import mart_reference_markdown
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-SECTIONS = {"commands": lambda: command_reference(), "marts": lambda: mart_reference_markdown()}
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+# section name -> (the page holding it, what generates it)
+SECTIONS = {
+    "commands": (DOCS / "reference" / "commands.md", lambda: command_reference()),
+    "marts": (DOCS / "reference" / "marts.md", lambda: mart_reference_markdown()),
+}
 
 
 def command_reference() -> str:
@@ -30,20 +36,18 @@ def command_reference() -> str:
     return "\n".join(parts)
 
 
-def render(readme_text: str) -> str:
-    for name, generate in SECTIONS.items():
-        pattern = re.compile(
-            rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", flags=re.DOTALL
-        )
-        if not pattern.search(readme_text):
-            raise SystemExit(f"README has no <!-- generated:{name} --> section")
-        readme_text = pattern.sub(
-            lambda m, g=generate: m[1] + "\n" + g() + "\n" + m[2], readme_text
-        )
-    return readme_text
+def render(name: str, page_text: str) -> str:
+    """`page_text` with its `<!-- generated:name -->` section regenerated."""
+    generate = SECTIONS[name][1]
+    pattern = re.compile(
+        rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", flags=re.DOTALL
+    )
+    if not pattern.search(page_text):
+        raise SystemExit(f"no <!-- generated:{name} --> section in {SECTIONS[name][0]}")
+    return pattern.sub(lambda m: m[1] + "\n" + generate() + "\n" + m[2], page_text)
 
 
 if __name__ == "__main__":
-    updated = render(README.read_text(encoding="utf-8"))
-    README.write_text(updated, encoding="utf-8")
-    sys.stdout.write(f"updated {README}\n")
+    for name, (page, _) in SECTIONS.items():
+        page.write_text(render(name, page.read_text(encoding="utf-8")), encoding="utf-8")
+        sys.stdout.write(f"updated {page}\n")
