@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from uptake import __all__  # noqa: F401  (the names are listed once, in uptake)
 from uptake.analysis import (
     DEFAULT_PLACEBO_RUNS,
     DEFAULT_RESAMPLES,
@@ -32,22 +33,6 @@ from uptake.analysis import (
 from uptake.errors import UptakeError
 from uptake.models import BuildResult, Model
 from uptake.warehouse import Warehouse, exclusive_run, resolve_path
-
-__all__ = [
-    "Analysis",
-    "BuildResult",
-    "LoadSummary",
-    "MiningSummary",
-    "RefreshResult",
-    "Warehouse",
-    "analyze",
-    "build",
-    "mine",
-    "open_warehouse",
-    "read_mart",
-    "refresh",
-    "report",
-]
 
 Rejects = tuple[tuple[str, str], ...]
 
