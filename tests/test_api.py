@@ -35,7 +35,9 @@ def test_import_uptake_is_light_and_names_the_api():
     ).stdout.strip()
 
     assert loaded == "[]"
-    assert {"refresh", "mine", "build", "analyze", "report", "read_mart"} <= set(uptake.__all__)
+    assert {"refresh", "mine", "build", "analyze", "write_report", "read_mart"} <= set(
+        uptake.__all__
+    )
     for name in uptake.__all__:
         assert getattr(uptake, name).__doc__, name
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
@@ -80,7 +82,9 @@ def test_refresh_build_read_analyze_report_on_real_conference_papers(
     pairs = {(h["rivalry"], h["leading_segment"], h["lagging_segment"]) for h in answer.hypotheses}
     assert ("pytorch-vs-tensorflow", "research_mentions", "industry_downloads") in pairs
 
-    written = uptake.report(db, tmp_path / "report")
+    written = uptake.write_report(db, tmp_path / "report")
+    # `uptake.report` is the package that draws it: the function must not be shadowed.
+    assert uptake.write_report(db, tmp_path / "again").path.exists()
     assert written.path == tmp_path / "report" / "index.html"
     assert "pytorch-vs-tensorflow" in written.path.read_text()
 

@@ -180,5 +180,5 @@ def test_snapshot_blobs_keep_their_rows_when_migration_0008_drops_the_index(tmp_
         assert kept.fetchall() == rows
         build_models(warehouse.con)
         warehouse.con.execute(insert, rows[0])
-        with pytest.raises(ModelError, match="stg_mining__snapshot_blobs_is_unique"):
+        with pytest.raises(ModelError, match="stg_mining__snapshot_blobs__unique"):
             build_models(warehouse.con)

@@ -29,7 +29,7 @@ __all__ = [
     "open_warehouse",
     "read_mart",
     "refresh",
-    "report",
+    "write_report",
 ]
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         open_warehouse,
         read_mart,
         refresh,
-        report,
+        write_report,
     )
 
 

@@ -9,7 +9,7 @@
 
 `refresh` and `mine` run the same Prefect flows as `uptake refresh`, `uptake mine` and
 the scheduled deployments (so each run is journaled and crash-safe); `build`, `analyze`,
-`report` and `read_mart` work on the warehouse directly. The CLI is a thin layer over
+`write_report` and `read_mart` work on the warehouse directly. The CLI is a thin layer over
 these functions. `db` defaults to $UPTAKE_DB, else data/uptake.duckdb; `study` to
 $UPTAKE_STUDY, else study.toml when present, else the bundled default.
 """
@@ -279,7 +279,7 @@ def analyze(
     return Analysis(result, variants)
 
 
-def report(
+def write_report(
     db: str | Path | None = None,
     report_dir: str | Path = "reports",
     *,
@@ -288,11 +288,11 @@ def report(
     """Write the self-contained HTML report (index.html, charts/*.svg and *.png) from the
     warehouse, read-only. Returns the `uptake.report.Report`: its path, charts and notes
     on what the warehouse lacks."""
-    from uptake.report import write_report
+    from uptake.report import write_report as write_page
 
     path = resolve_path(db)
     with Warehouse.open(path, read_only=True, wait_seconds=wait_seconds) as warehouse:
-        return write_report(warehouse.con, Path(report_dir), title=f"uptake report: {path.name}")
+        return write_page(warehouse.con, Path(report_dir), title=f"uptake report: {path.name}")
 
 
 _MART_NAME = re.compile(r"^(?:marts\.)?([a-z_][a-z0-9_]*)$")

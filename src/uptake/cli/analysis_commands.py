@@ -152,7 +152,7 @@ def report(settings, output_dir):
 def write_report_for(settings: dict, output_dir: Path) -> Path:
     from uptake import api
 
-    written = api.report(settings["db"], output_dir, wait_seconds=settings["wait"])
+    written = api.write_report(settings["db"], output_dir, wait_seconds=settings["wait"])
     for note in written.notes:
         click.secho(note, err=True, fg="yellow")
     return written.path

@@ -3,7 +3,7 @@
 -- inserts them. Its primary key's index cost more than the insert itself (11 of 19 ms
 -- for a 60-month repository's 13,239 rows) and served no lookup: every reader scans by
 -- repository. Uniqueness is checked by the data test
--- sql/tests/stg_mining__snapshot_blobs_is_unique.sql instead.
+-- tests.stg_mining__snapshot_blobs__unique (declared in the staging model's header) instead.
 create table raw.repo_snapshot_blobs_unindexed (
     repo     varchar not null,
     month    date not null,
