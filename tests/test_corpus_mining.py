@@ -284,6 +284,28 @@ def test_mine_refuses_what_it_cannot_do_in_one_line(tmp_path, args, message):
     assert "Traceback" not in result.output
 
 
+def test_a_dry_run_prints_names_as_the_lists_spell_them(tmp_path):
+    """A snapshot mirror is case-sensitive: 340 of 495 lookups once failed on letter case."""
+    db = tmp_path / "w.duckdb"
+    papers = [
+        paper("A", "https://github.com/NVlabs/StyleGAN.git"),
+        paper("B", "https://github.com/github.com/thuml/Batch-Spectral-Penalization"),
+        paper("C", "https://github.com/nvlabs/stylegan/tree/master"),  # one paper spells it so
+        paper("D", "https://github.com/NVlabs/StyleGAN"),
+    ]
+    with Warehouse.open(db) as warehouse:
+        load_paper_lists(warehouse, [paper_list(tmp_path, "cvpr2019.json.gz", papers)])
+        build(warehouse)
+
+    result = CliRunner().invoke(cli, ["--db", str(db), "mine", "--papers", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert sorted(result.stdout.splitlines()) == [
+        "NVlabs/StyleGAN",  # the most common spelling
+        "thuml/Batch-Spectral-Penalization",
+    ]
+
+
 def test_a_dry_run_prints_the_draw_and_mines_nothing(tmp_path):
     db = tmp_path / "w.duckdb"
     papers = [paper(f"Paper {i}", f"https://github.com/lab/repo-{i}") for i in range(6)]

@@ -75,8 +75,8 @@ def _month(_ctx, _param, value: str | None) -> date | None:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="With --papers or --cohort: print the chosen repositories (owner/name, one a "
-    "line) and mine nothing, e.g. to fetch their clones first.",
+    help="With --papers or --cohort: print the chosen repositories (owner/name as the "
+    "lists spell it, one a line) and mine nothing, e.g. to fetch their clones first.",
 )
 @click.option(
     "--unavailable",
@@ -194,8 +194,14 @@ def mine(
             fg="cyan",
         )
         if dry_run:
+            from uptake.mining.corpus import listed_spellings
+            from uptake.warehouse import Warehouse
+
+            with Warehouse.open(settings["db"], read_only=True, wait_seconds=settings["wait"]) as w:
+                spelled = listed_spellings(w.con)
             for name in chosen:
-                click.echo(name.split("=", 1)[0])
+                repo = name.split("=", 1)[0]
+                click.echo(spelled.get(repo, repo))
             return
 
     from uptake import api

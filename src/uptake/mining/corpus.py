@@ -81,6 +81,53 @@ def cohort_repositories(con: duckdb.DuckDBPyConnection, cohort: str) -> list[Can
     return [Candidate(repo, stratum) for repo, stratum in rows]
 
 
+# Where the lists keep a repository's name as written: a paper list's code field, a
+# conference list's code URL, a ranking's repository.
+_LISTED_TEXT = {
+    "raw.paper_list_papers": "code_field",
+    "raw.conference_papers": "code_url",
+    "raw.github_ranking": "'github.com/' || repo",
+}
+_GITHUB_NAME = r"github\.com/(?:github\.com/)?([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)"
+
+
+def listed_spellings(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """owner/name as the loaded lists write it, by its lower-case form (the most common
+    spelling when they differ). GitHub names are case-insensitive, so uptake keys
+    repositories in lower case; a case-sensitive fetcher, such as a snapshot mirror,
+    needs the listed spelling."""
+    present = {
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+    texts = [
+        f"select {column} as text from {table}"  # noqa: S608 (constants above)
+        for table, column in _LISTED_TEXT.items()
+        if table in present
+    ]
+    if not texts:
+        return {}
+    rows = con.execute(
+        f"""
+        with names as (
+            select regexp_replace(unnest(regexp_extract_all(text, ?, 1)), '\\.git$', '') as name
+            from ({" union all ".join(texts)})
+        )
+        select lower(name), name, count(*) as n
+        from names
+        group by all
+        order by lower(name), n desc, name
+        """,  # noqa: S608 (the union is built from constants)
+        [_GITHUB_NAME],
+    ).fetchall()
+    spellings: dict[str, str] = {}
+    for lower, name, _ in rows:
+        spellings.setdefault(lower, name)
+    return spellings
+
+
 def _require_models(con: duckdb.DuckDBPyConnection, name: str, what: str) -> None:
     schema, _, table = name.partition(".")
     found = con.execute(
