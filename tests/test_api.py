@@ -122,7 +122,9 @@ def test_mine_returns_a_typed_summary_and_rebuilds(prefect_harness, tmp_path):
     assert (mined.repositories, mined.not_fetched) == (1, 1)
     assert mined.months == 4  # 2020-01 to 2020-04
     assert dict(mined.rejects) == {
-        "not a repository name": dict(mined.rejects)["not a repository name"],
+        "not a repository name": (
+            "'not a repository name' is neither a local repository, a git URL, nor owner/name"
+        ),
         "gone/away": "fetch: no snapshot",
     }
     assert mined.counts["blobs_parsed"] == 2
