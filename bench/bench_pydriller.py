@@ -4,10 +4,13 @@ The job, done both ways on the same repositories in the same run: for each month
 repository's first commit up to (not including) --until, the set of top-level modules
 imported by the files of the tree at the last first-parent commit of that month.
 
-- uptake: `mine_repositories` into a fresh warehouse, then one query for each month's
-  modules; the median of --repeats runs (the warehouse's creation is not timed). The
-  first call in a process starts the worker processes: one call on the smallest
-  repository comes first and is not counted.
+- uptake in memory, the like-for-like call (PyDriller keeps nothing either):
+  `uptake.Repository(path, until=...).month_ends()`, each month's `imports`; the median
+  of --repeats runs. The two sides' module sets must agree with the warehouse's.
+- uptake into a warehouse, what `uptake mine` does: `mine_repositories` into a fresh
+  warehouse, then one query for each month's modules; the median of --repeats runs (the
+  warehouse's creation is not timed). The first call in a process starts the worker
+  processes: one call on the smallest repository comes first and is not counted.
 - PyDriller 2.x, as a researcher would write it: `Repository(path,
   only_in_branch=<default branch>)` walks the branch's commits oldest first; a dict
   .py path -> top-level modules follows each commit's `modified_files` (ADD, MODIFY and
@@ -65,6 +68,7 @@ from pydriller import ModificationType as Change
 from pydriller import Repository
 
 from uptake.mining.history_miner import mine_repositories
+from uptake.mining.month_ends import Repository as MonthEndReader
 from uptake.warehouse import Warehouse
 
 CORPUS = Path("/work/corpus/results")
@@ -191,6 +195,15 @@ def uptake_months(
         modules.update((month, frozenset(roots)) for month, roots in rows)
         python_modules = _python_view(warehouse, name, git_dir, month_ends) if python_view else None
     return UptakeRun(seconds, modules, python_modules)
+
+
+def in_memory_months(git_dir: Path, until: date, workers: int) -> tuple[float, ModulesByMonth]:
+    started = time.perf_counter()
+    months = {
+        snapshot.month: snapshot.imports
+        for snapshot in MonthEndReader(git_dir, until=until, workers=workers).month_ends()
+    }
+    return time.perf_counter() - started, months
 
 
 def _python_view(
@@ -385,6 +398,7 @@ class Row:
     name: str
     commits: int
     months: int
+    memory_s: float
     uptake_s: float
     pydriller_s: float
     pydriller_runs: int
@@ -395,6 +409,11 @@ class Row:
 
     @property
     def ratio(self) -> float:
+        """PyDriller against uptake in memory: the same job, nothing kept."""
+        return self.pydriller_s / self.memory_s
+
+    @property
+    def warehouse_ratio(self) -> float:
         return self.pydriller_s / self.uptake_s
 
 
@@ -405,6 +424,9 @@ def compare(
         uptake_months(candidate.name, clone, until, workers, python_view=i == 0)
         for i in range(repeats)
     ]
+    in_memory = [in_memory_months(clone, until, workers) for _ in range(repeats)]
+    if in_memory[0][1] != runs[0].modules:
+        raise RuntimeError(f"{candidate.name}: month_ends() and the warehouse disagree")
     pydriller_seconds, months = pydriller_run(clone, until)
     timings = [pydriller_seconds]
     if pydriller_seconds < slow:  # quick enough to take a median too
@@ -414,6 +436,7 @@ def compare(
         name=candidate.name,
         commits=candidate.commits,
         months=len(uptake_modules),
+        memory_s=statistics.median(seconds for seconds, _ in in_memory),
         uptake_s=statistics.median(run.seconds for run in runs),
         pydriller_s=statistics.median(timings),
         pydriller_runs=len(timings),
@@ -461,13 +484,18 @@ def main() -> None:
                 )
             )
             print_row(rows[-1], header=len(rows) == 1)
-    ratios = [row.ratio for row in rows]
+    print()
+    for label, ratios in (
+        ("uptake in memory", [row.ratio for row in rows]),
+        ("uptake into a warehouse", [row.warehouse_ratio for row in rows]),
+    ):
+        print(
+            f"{len(rows)} repositories, PyDriller / {label}: median "
+            f"{statistics.median(ratios):.1f}x, min {min(ratios):.1f}x, max {max(ratios):.1f}x"
+        )
     print(
-        f"\n{len(rows)} repositories: PyDriller/uptake median {statistics.median(ratios):.1f}x, "
-        f"min {min(ratios):.1f}x, max {max(ratios):.1f}x"
-    )
-    print(
-        f"agree: months with equal module sets; agree .py: uptake's .py blobs read by ast only. "
+        f"ratio: PyDriller s / memory s; (whs): PyDriller s / warehouse s. agree: months with "
+        f"equal module sets; agree .py: uptake's .py blobs read by ast only. "
         f"uptake: median of {args.repeats} runs, {args.workers} workers; PyDriller: median of "
         f"'runs' runs (one when the first takes over {args.slow:g} s)."
     )
@@ -481,12 +509,14 @@ def main() -> None:
 def print_row(row: Row, *, header: bool) -> None:
     if header:
         print(
-            f"{'repository':<44} {'commits':>7} {'months':>6} {'uptake s':>9} "
-            f"{'PyDriller s':>11} {'runs':>4} {'ratio':>6} {'agree':>7} {'agree .py':>9}"
+            f"{'repository':<44} {'commits':>7} {'months':>6} {'memory s':>9} "
+            f"{'warehouse s':>11} {'PyDriller s':>11} {'runs':>4} {'ratio':>6} "
+            f"{'(whs)':>6} {'agree':>7} {'agree .py':>9}"
         )
     print(
-        f"{row.name:<44} {row.commits:>7} {row.months:>6} {row.uptake_s:>9.3f} "
-        f"{row.pydriller_s:>11.3f} {row.pydriller_runs:>4} {row.ratio:>5.1f}x "
+        f"{row.name:<44} {row.commits:>7} {row.months:>6} {row.memory_s:>9.3f} "
+        f"{row.uptake_s:>11.3f} {row.pydriller_s:>11.3f} {row.pydriller_runs:>4} "
+        f"{row.ratio:>5.1f}x {row.warehouse_ratio:>5.1f}x "
         f"{row.agree:>7.1%} {row.agree_python:>9.1%}",
         flush=True,
     )

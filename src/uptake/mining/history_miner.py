@@ -73,8 +73,13 @@ def plan_repository(
 
 
 def parse_blobs(path: str, files: list[TreeFile]) -> pa.Table:
-    """Extract the imports of each blob, reading all of them through one cat-file: the
-    rows of `store.blob_table`, which cross from a worker process cheaper than objects."""
+    """`read_imports` as the rows of `store.blob_table`, which cross from a worker process
+    cheaper than objects."""
+    return store.blob_table(read_imports(path, files))
+
+
+def read_imports(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
+    """Extract the imports of each blob, reading all of them through one cat-file."""
     results = []
     by_sha = {f.blob_sha: f for f in files}
     batch: list[tuple[TreeFile, bytes]] = []
@@ -93,7 +98,7 @@ def parse_blobs(path: str, files: list[TreeFile]) -> pa.Table:
             results.extend(_extracted_batch(batch))
             batch, batch_bytes = [], 0
     results.extend(_extracted_batch(batch))
-    return store.blob_table(results)
+    return results
 
 
 def _extracted_batch(batch: list[tuple[TreeFile, bytes]]) -> list[store.BlobImports]:

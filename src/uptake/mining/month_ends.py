@@ -1,0 +1,125 @@
+"""One local clone's month-end imports, in memory: the miner without a warehouse.
+
+    from uptake import Repository
+
+    for snapshot in Repository("path/to/flask", until="2024-01").month_ends():
+        print(f"{snapshot.month:%Y-%m}", snapshot.commit[:7], sorted(snapshot.imports))
+
+The same plan and parser as `uptake mine` (the first-parent history, each month's last
+commit before the month ended, the .py and .ipynb files of its tree, each distinct blob
+parsed once), with nothing written anywhere: for a notebook or a script that wants the
+answer for a few clones, as PyDriller users walk commits. `uptake mine` is the way for a
+corpus: it keeps what it parsed, so a re-run reads only new months.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from uptake.errors import ParameterError
+from uptake.mining.git_plumbing import GitRepository, TreeFile, month_start
+from uptake.mining.history_miner import (
+    parse_blobs,
+    parse_chunks,
+    plan_repository,
+    read_imports,
+    worker_pool,
+)
+
+
+@dataclass(frozen=True)
+class MonthEnd:
+    """A month as its last first-parent commit left the tree."""
+
+    month: date  # the month's first day
+    commit: str  # the last first-parent commit made before the month ended
+    committed_at: datetime  # that commit's time, naive UTC
+    imports: frozenset[str]  # top-level modules imported by the tree's files
+    python_files: int
+    notebook_files: int
+    unread_files: int  # blobs the clone lacks, git-lfs pointers, files over 5 MB
+
+
+class Repository:
+    """A local clone (full, bare, shallow or partial) whose month ends are to be read.
+
+    `until` (a date, or "YYYY-MM") is the first month not read: months that ended before
+    it are; default the current month. `workers` processes parse the blobs of a large
+    history (default: up to 2); a small one is parsed in this process, which is faster.
+    """
+
+    def __init__(
+        self, path: str | Path, *, until: date | str | None = None, workers: int | None = None
+    ):
+        self.path = Path(path)
+        GitRepository(self.path)  # not a git repository: SourceError, here and now
+        self.until = _first_month_not_read(until)
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+            raise ParameterError(f"workers must be a whole number, got {workers!r}")
+        if workers is not None and workers < 1:
+            raise ParameterError(f"workers must be at least 1, got {workers}")
+        self.workers = workers or min(2, os.cpu_count() or 1)
+
+    def __repr__(self) -> str:
+        return f"Repository({str(self.path)!r}, until='{self.until:%Y-%m}')"
+
+    def month_ends(self) -> Iterator[MonthEnd]:
+        """Every month from the first commit's to the last before `until`, oldest first
+        (a month with no commit repeats the previous month's tree)."""
+        plan = plan_repository(str(self.path), str(self.path), self.until, {})
+        imports = self._imports_of(list(plan.blobs().values()))
+        by_commit: dict[str, tuple[frozenset[str], int, int, int]] = {}
+        for month, commit in sorted(plan.months.items()):
+            if commit.sha not in by_commit:
+                files = plan.trees[commit.sha]
+                by_commit[commit.sha] = (
+                    frozenset().union(*(imports[f.blob_sha][0] for f in files)),
+                    sum(f.path.endswith(".py") for f in files),
+                    sum(f.path.endswith(".ipynb") for f in files),
+                    sum(imports[f.blob_sha][1] == "skipped" for f in files),
+                )
+            modules, python_files, notebook_files, unread = by_commit[commit.sha]
+            yield MonthEnd(
+                month, commit.sha, commit.committed_at, modules, python_files, notebook_files, unread
+            )
+
+    def _imports_of(self, files: list[TreeFile]) -> dict[str, tuple[tuple[str, ...], str]]:
+        """blob sha -> (top-level modules, method): in this process when one chunk holds
+        them all, else spread over the worker processes."""
+        chunks = parse_chunks(files, self.workers)
+        if len(chunks) <= 1:
+            return {b.blob_sha: (b.import_roots, b.method) for b in read_imports(str(self.path), files)}
+        pool = worker_pool(self.workers)
+        futures = [pool.executor.submit(parse_blobs, str(self.path), chunk) for chunk in chunks]
+        found = {}
+        for future in futures:
+            table = future.result()
+            found.update(
+                zip(
+                    table["blob_sha"].to_pylist(),
+                    zip(
+                        map(tuple, table["import_roots"].to_pylist()),
+                        table["method"].to_pylist(),
+                        strict=True,
+                    ),
+                    strict=True,
+                )
+            )
+        return found
+
+
+def _first_month_not_read(until: date | str | None) -> date:
+    if until is None:
+        return month_start(datetime.now(UTC))
+    if isinstance(until, date):  # a datetime too
+        return month_start(until)
+    if isinstance(until, str):
+        try:
+            return datetime.strptime(until, "%Y-%m").date()
+        except ValueError:
+            pass
+    raise ParameterError(f"until must be a date or 'YYYY-MM', got {until!r}")
