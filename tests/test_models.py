@@ -211,13 +211,13 @@ def test_layers_read_downwards_only():
         (
             "intermediate/int_a.sql",
             "select * from marts.b",
-            r"int_a.sql: a intermediate model cannot read marts.b \(intermediate reads "
+            r"int_a.sql: intermediate models cannot read marts.b \(intermediate reads "
             r"intermediate, meta, staging\)",
         ),
         (
             "staging/stg_a.sql",
             "select * from staging.stg_b",
-            r"stg_a.sql: a staging model cannot read staging.stg_b \(staging reads raw\)",
+            r"stg_a.sql: staging models cannot read staging.stg_b \(staging reads raw\)",
         ),
         ("staging/stg_a.sql", "select * from meta.study_rivalries", "cannot read meta"),
     ],

@@ -284,7 +284,7 @@ def _check_layers(model: Model) -> None:
         read = reference.split(".")[0]
         if read not in allowed:
             raise ModelError(
-                f"{model.path}: a {schema} model cannot read {reference} "
+                f"{model.path}: {schema} models cannot read {reference} "
                 f"({schema} reads {', '.join(sorted(allowed))})"
             )
 

@@ -84,7 +84,13 @@ class Repository:
                 )
             modules, python_files, notebook_files, unread = by_commit[commit.sha]
             yield MonthEnd(
-                month, commit.sha, commit.committed_at, modules, python_files, notebook_files, unread
+                month,
+                commit.sha,
+                commit.committed_at,
+                modules,
+                python_files,
+                notebook_files,
+                unread,
             )
 
     def _imports_of(self, files: list[TreeFile]) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -92,7 +98,9 @@ class Repository:
         them all, else spread over the worker processes."""
         chunks = parse_chunks(files, self.workers)
         if len(chunks) <= 1:
-            return {b.blob_sha: (b.import_roots, b.method) for b in read_imports(str(self.path), files)}
+            return {
+                b.blob_sha: (b.import_roots, b.method) for b in read_imports(str(self.path), files)
+            }
         pool = worker_pool(self.workers)
         futures = [pool.executor.submit(parse_blobs, str(self.path), chunk) for chunk in chunks]
         found = {}
