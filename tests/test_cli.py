@@ -48,11 +48,11 @@ def test_demo_prints_who_leads_each_rivalry_and_ends_with_the_report(tmp_path):
         in result.stdout
     )
     assert "demo (pypi): 3,980 rows loaded, 0 skipped, 0 rejected" in result.stderr
-    # 70 conference mention counts and the 504,556 rows of the mined corpus
-    assert "demo (research): 504,626 rows loaded, 0 skipped, 0 rejected" in result.stderr
+    # 70 conference mention counts and the 568,052 rows of the mined corpus
+    assert "demo (research): 568,122 rows loaded, 0 skipped, 0 rejected" in result.stderr
     assert (
         "\npytorch-vs-tensorflow: supported: oss_imports crossed to pytorch in 2018-08 and "
-        "industry_downloads in 2024-03, 67 months later (95% CI 45 to 78 months)\n"
+        "industry_downloads in 2024-03, 67 months later (95% CI 46 to 76 months)\n"
     ) in result.stdout
     assert (
         "Conference papers mentioning each framework (research): who leads each rivalry, and since when\n"

@@ -317,7 +317,7 @@ def test_deploy_all_then_a_worker_runs_the_demo_refresh_into_the_warehouse_and_a
     assert leaders["research_mentions"] == "pytorch since 2019-06"
     assert loads == [
         ("conference_papers", "succeeded", 70),
-        ("mining_corpus", "succeeded", 504_556),
+        ("mining_corpus", "succeeded", 568_052),
         ("top_pypi", "succeeded", 3980),
     ]
     assert finished > started.replace(tzinfo=None) - timedelta(seconds=1)

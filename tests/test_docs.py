@@ -151,6 +151,6 @@ def test_python_examples_run(scratch_project):
         )
         assert ran.returncode == 0, (page_id(page), ran.stderr[-3000:])
         if page.name == "python-api.md":
-            assert "demo (research): 504,626 rows, 0 rejected" in ran.stdout
+            assert "demo (research): 568,122 rows, 0 rejected" in ran.stdout
             assert "Across 18 rivalries: Of 8 rivalries" in ran.stdout
             assert (scratch_project / "reports" / "api-example" / "index.html").exists()

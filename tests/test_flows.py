@@ -55,8 +55,8 @@ def test_refresh_flow_with_the_demo_source_builds_the_marts(tmp_path):
     assert {segment: str(month) for segment, month in since.items()} == {
         "industry_downloads": "2024-03-01",
         "research_mentions": "2019-06-01",
-        "research_code": "2021-05-01",
-        "oss_imports": "2019-06-01",
+        "research_code": "2023-10-01",
+        "oss_imports": "2019-03-01",
     }
 
 
@@ -74,7 +74,7 @@ def test_a_failing_source_does_not_stop_the_others_or_the_build(tmp_path, shared
     assert list(result["failures"]) == ["top_pypi"]
     assert "no snapshot files found" in result["failures"]["top_pypi"]
     assert result["loads"]["demo (pypi)"]["rows"] == 3980
-    assert result["loads"]["demo (research)"]["rows"] == 70 + 504_556  # mentions + corpus
+    assert result["loads"]["demo (research)"]["rows"] == 70 + 568_052  # mentions + corpus
     assert result["models"]["tests_passed"]
 
 

@@ -112,7 +112,7 @@ def test_two_refreshes_with_wait_run_one_after_the_other(tmp_path, prefect_home,
     assert loads(db) == [
         ("top_pypi", "succeeded", 3980, 0),
         ("conference_papers", "succeeded", 70, 0),
-        ("mining_corpus", "succeeded", 504_556, 0),
+        ("mining_corpus", "succeeded", 568_052, 0),
         ("top_pypi", "succeeded", 0, 158),
         ("conference_papers", "succeeded", 0, 1),
         ("mining_corpus", "succeeded", 0, 1),
