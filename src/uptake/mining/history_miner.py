@@ -61,9 +61,14 @@ class RepositoryPlan:
 
 
 def plan_repository(
-    repo: str, path: str, until: date, already_mined: dict[date, str]
+    repo: str,
+    path: str,
+    until: date,
+    already_mined: dict[date, str],
+    reader: Callable[[str], GitRepository] = GitRepository,
 ) -> RepositoryPlan:
-    git = GitRepository(path)
+    """The months to mine and their trees, read by `reader` (git plumbing by default)."""
+    git = reader(path)
     months = month_end_commits(git.first_parent_history(), until)
     todo = {
         month: commit for month, commit in months.items() if already_mined.get(month) != commit.sha
@@ -80,11 +85,19 @@ def parse_blobs(path: str, files: list[TreeFile]) -> pa.Table:
 
 def read_imports(path: str, files: list[TreeFile]) -> list[store.BlobImports]:
     """Extract the imports of each blob, reading all of them through one cat-file."""
-    results = []
     by_sha = {f.blob_sha: f for f in files}
+    return imports_of(by_sha, GitRepository(path).read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES))
+
+
+def imports_of(
+    by_sha: Mapping[str, TreeFile], blobs: Iterable[tuple[str, int, bytes | None]]
+) -> list[store.BlobImports]:
+    """The rows of blobs read as `GitRepository.read_blobs` gives them (sha, size, content;
+    no content when missing or over MAX_BLOB_BYTES), extracted in batches."""
+    results = []
     batch: list[tuple[TreeFile, bytes]] = []
     batch_bytes = 0
-    for sha, size, content in GitRepository(path).read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES):
+    for sha, size, content in blobs:
         file = by_sha[sha]
         if content is None and size >= 0:
             results.append(oversized(file, size))

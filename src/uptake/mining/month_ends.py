@@ -8,8 +8,10 @@
 The same plan and parser as `uptake mine` (the first-parent history, each month's last
 commit before the month ended, the .py and .ipynb files of its tree, each distinct blob
 parsed once), with nothing written anywhere: for a notebook or a script that wants the
-answer for a few clones, as PyDriller users walk commits. `uptake mine` is the way for a
-corpus: it keeps what it parsed, so a re-run reads only new months.
+answer for a few clones, as PyDriller users walk commits. The objects are read in this
+process by libgit2 (`object_reader`), where `uptake mine` starts git: for a small
+repository, starting git costs more than the rest of the job. `uptake mine` is the way
+for a corpus: it keeps what it parsed, so a re-run reads only new months.
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from uptake.errors import ParameterError
+from uptake.errors import ParameterError, SourceError
 from uptake.mining.git_plumbing import GitRepository, TreeFile, month_start
 from uptake.mining.history_miner import (
+    MAX_BLOB_BYTES,
+    imports_of,
     parse_blobs,
     parse_chunks,
     plan_repository,
-    read_imports,
     worker_pool,
 )
+from uptake.mining.object_reader import ObjectReader
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Repository:
         self, path: str | Path, *, until: date | str | None = None, workers: int | None = None
     ):
         self.path = Path(path)
-        GitRepository(self.path)  # not a git repository: SourceError, here and now
+        self._objects = _reader_for(self.path)  # not a git repository: SourceError, now
         self.until = _first_month_not_read(until)
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
             raise ParameterError(f"workers must be a whole number, got {workers!r}")
@@ -70,7 +74,9 @@ class Repository:
     def month_ends(self) -> Iterator[MonthEnd]:
         """Every month from the first commit's to the last before `until`, oldest first
         (a month with no commit repeats the previous month's tree)."""
-        plan = plan_repository(str(self.path), str(self.path), self.until, {})
+        plan = plan_repository(
+            str(self.path), str(self.path), self.until, {}, reader=lambda _: self._objects
+        )
         imports = self._imports_of(list(plan.blobs().values()))
         by_commit: dict[str, tuple[frozenset[str], int, int, int]] = {}
         for month, commit in sorted(plan.months.items()):
@@ -98,9 +104,9 @@ class Repository:
         them all, else spread over the worker processes."""
         chunks = parse_chunks(files, self.workers)
         if len(chunks) <= 1:
-            return {
-                b.blob_sha: (b.import_roots, b.method) for b in read_imports(str(self.path), files)
-            }
+            by_sha = {f.blob_sha: f for f in files}
+            blobs = self._objects.read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES)
+            return {b.blob_sha: (b.import_roots, b.method) for b in imports_of(by_sha, blobs)}
         pool = worker_pool(self.workers)
         futures = [pool.executor.submit(parse_blobs, str(self.path), chunk) for chunk in chunks]
         found = {}
@@ -118,6 +124,17 @@ class Repository:
                 )
             )
         return found
+
+
+def _reader_for(path: Path) -> ObjectReader | GitRepository:
+    """libgit2 in this process, except where git must do the reading: a partial clone
+    (git fetches the blobs it lacks from its promisor remote; libgit2 cannot) and what
+    libgit2 cannot open (a SHA-256 repository)."""
+    try:
+        reader = ObjectReader(path)
+    except SourceError:
+        return GitRepository(path)
+    return GitRepository(path) if reader.is_partial_clone else reader
 
 
 def _first_month_not_read(until: date | str | None) -> date:
