@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from uptake.errors import SourceError
 
@@ -45,6 +46,14 @@ class TreeFile:
     path: str
     blob_sha: str
     size: int
+
+
+class HistoryReader(Protocol):
+    """What planning asks of a clone: git plumbing here, or libgit2 (`object_reader`)."""
+
+    def first_parent_history(self) -> list[Commit]: ...
+
+    def python_files_at(self, commits: Iterable[Commit]) -> dict[str, list[TreeFile]]: ...
 
 
 class GitRepository:

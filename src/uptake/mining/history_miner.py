@@ -28,6 +28,7 @@ from uptake.mining import store
 from uptake.mining.git_plumbing import (
     Commit,
     GitRepository,
+    HistoryReader,
     TreeFile,
     month_end_commits,
     month_start,
@@ -65,7 +66,7 @@ def plan_repository(
     path: str,
     until: date,
     already_mined: dict[date, str],
-    reader: Callable[[str], GitRepository] = GitRepository,
+    reader: Callable[[str], HistoryReader] = GitRepository,
 ) -> RepositoryPlan:
     """The months to mine and their trees, read by `reader` (git plumbing by default)."""
     git = reader(path)
