@@ -217,3 +217,40 @@ def test_each_technology_is_drawn_in_its_study_colour(demo_report):
     spec = (demo_report.parent / "charts" / "shares-pytorch-vs-tensorflow.svg").read_text()
 
     assert "#d62728" in spec and "#1f77b4" in spec  # PyTorch red, TensorFlow blue
+
+
+def test_the_answer_follows_the_counted_pair_and_says_where_the_count_reads_otherwise():
+    from uptake.report import _answers, page
+
+    def verdict(rivalry, leading, lead_crossover, result):
+        return {
+            "rivalry": rivalry,
+            "leading_segment": leading,
+            "lagging_segment": "industry_downloads",
+            "lead_crossover": lead_crossover,
+            "rule": "main",
+            "verdict": result,
+            "reason": f"{result}: the lag",
+        }
+
+    hypotheses = [
+        verdict("a-vs-b", "research_mentions", "2019-06", "supported"),
+        verdict("a-vs-b", "research_code", "2019-10", "supported"),
+        verdict("c-vs-d", "research_mentions", None, "no data"),
+        verdict("c-vs-d", "research_code", "2025-06", "inconclusive"),
+        verdict("e-vs-f", "research_mentions", "2018-01", "supported"),
+        verdict("e-vs-f", "research_code", None, "no data"),  # counted pair without data
+    ]
+    outcomes = {"a-vs-b": "supported", "c-vs-d": "supported", "e-vs-f": "no data"}
+
+    answers = _answers(hypotheses, ("research_code", "industry_downloads"), outcomes)
+
+    assert [(h["rivalry"], h["leading_segment"], h.get("counted_as")) for h in answers] == [
+        ("a-vs-b", "research_code", "supported"),
+        ("c-vs-d", "research_code", "supported"),
+        ("e-vs-f", "research_mentions", None),
+    ]
+    html = page._answers(answers, page.Words())
+    assert html.count("Counted as") == 1  # only where the verdict reads otherwise
+    assert 'c-vs-d</strong>: <span class="verdict-inconclusive">' in html
+    assert 'Counted as <span class="verdict-supported">supported</span>' in html

@@ -69,7 +69,7 @@ def write_report(con: duckdb.DuckDBPyConnection, output_dir: Path, *, title: str
         title=title,
         generated_at=dt.datetime.now(dt.UTC),
         across=_across(con),
-        answers=_answers(hypotheses),
+        answers=_answers(hypotheses, *_headline_outcomes(con)),
         hypotheses=[h for h in hypotheses if h["rule"] == "main"],
         robustness=[h for h in hypotheses if h["rule"] != "main"],
         crossovers=_rows(con, CROSSOVERS_SQL) if has_analysis else [],
@@ -124,21 +124,45 @@ def _has_outcomes(con) -> bool:
     )
 
 
-def _answers(hypotheses: list[dict]) -> list[dict]:
-    """Per rivalry, research against industry: conference mentions where the rivalry has
-    them, else papers' code (mined), so a rivalry no conference table counts still gets
-    its answer from the research it does have."""
+def _answers(
+    hypotheses: list[dict],
+    headline: tuple[str, str] | None = None,
+    outcomes: dict[str, str] | None = None,
+) -> list[dict]:
+    """Per rivalry, research against industry: the pair the answer across rivalries counts
+    (`headline`) where the rivalry has research data in it, else conference mentions where
+    the rivalry has them, else papers' code (mined). A headline pair's row carries
+    `counted_as`, the rivalry's outcome in that count (`outcomes`), which compares point
+    crossovers where the verdict asks their interval to exclude zero: the page says so
+    where the two differ."""
     research, industry = HYPOTHESIS_SEGMENTS
     main = [h for h in hypotheses if h["rule"] == "main" and h["lagging_segment"] == industry]
     answers = []
     for rivalry in dict.fromkeys(h["rivalry"] for h in main):
         pairs = {h["leading_segment"]: h for h in main if h["rivalry"] == rivalry}
+        counted = pairs.get(headline[0]) if headline and headline[1] == industry else None
+        if counted is not None and counted["lead_crossover"] is not None:
+            answers.append({**counted, "counted_as": (outcomes or {}).get(rivalry)})
+            continue
         mentions, code = pairs.get(research), pairs.get("research_code")
         has_mentions = mentions is not None and mentions["lead_crossover"] is not None
         answer = mentions if has_mentions or code is None else code
         if answer is not None:
             answers.append(answer)
     return answers
+
+
+def _headline_outcomes(con) -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """The pair the answer across rivalries counts, and each rivalry's outcome there."""
+    pair = meta_charts.headline_pair(con)
+    if pair is None:
+        return None, {}
+    rows = con.execute(
+        "select rivalry, outcome from marts.meta_rivalries"
+        " where leading_segment = ? and lagging_segment = ? and rule = 'main'",
+        list(pair),
+    ).fetchall()
+    return pair, dict(rows)
 
 
 def _across(con) -> page.Across | None:

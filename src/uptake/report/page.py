@@ -236,9 +236,20 @@ def _answers(answers: list[dict], words: Words) -> str:
         verdict = h["verdict"]
         items.append(
             f"<li><strong>{escape(h['rivalry'])}</strong>: {_verdict_span(verdict)}: "
-            f"{_reason(h, words)}</li>"
+            f"{_reason(h, words)}{_counted_as(h)}</li>"
         )
     return "<ul>" + "".join(items) + "</ul>"
+
+
+def _counted_as(h: dict) -> str:
+    """Where the answer above counts the rivalry otherwise than its verdict reads."""
+    outcome = h.get("counted_as")
+    if outcome not in ("supported", "contradicted") or outcome == h["verdict"]:
+        return ""
+    return (
+        f"<div><small>Counted as {_verdict_span(outcome)} in the answer above, which "
+        "compares the two point crossovers alone.</small></div>"
+    )
 
 
 def _reason(h: dict, words: Words) -> str:
