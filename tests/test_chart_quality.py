@@ -148,7 +148,7 @@ def test_the_report_says_no_data_where_there_is_none_and_explains_each_verdict(d
     answers = html[html.index("<h3>Rivalry by rivalry</h3>") : html.index("<h2>Verdicts")]
     assert "research_code" not in answers and "industry_downloads" not in answers
     assert (
-        "conference papers crossed to PyTorch in 2019-06 and PyPI downloads in 2024-03" in answers
+        "papers&#x27; code crossed to PyTorch in 2019-10 and PyPI downloads in 2024-03" in answers
     )
     assert re.search(
         r"conference papers &rarr; PyPI downloads: <span class=\"verdict-no-data\">no data</span> for \d+ rivalries",

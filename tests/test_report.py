@@ -110,10 +110,17 @@ def test_every_chart_is_also_saved_as_svg_and_png(demo_report):
 def test_the_page_states_the_verdict_and_the_real_crossovers(demo_report):
     html = demo_report.read_text()
 
+    # The rivalry's line follows the pair the answer across rivalries counts (papers' code);
+    # the conference mentions' verdict is listed with every other pair.
     assert (
         '<strong>pytorch-vs-tensorflow</strong>: <span class="verdict-supported">supported</span>: '
-        "conference papers crossed to PyTorch in 2019-06 and PyPI downloads in 2024-03, "
-        "57 months later"
+        "papers&#x27; code crossed to PyTorch in 2019-10 and PyPI downloads in 2024-03, "
+        "53 months later"
+    ) in html
+    assert (
+        "pytorch-vs-tensorflow, conference papers &rarr; PyPI downloads: "
+        '<span class="verdict-supported">supported</span>: conference papers crossed to '
+        "PyTorch in 2019-06 and PyPI downloads in 2024-03, 57 months later"
     ) in html
     assert "PyPI under-counts PyTorch before about 2019" in html
     assert "<th>source</th>" in html and "<td>top_pypi</td>" in html  # freshness
