@@ -45,7 +45,7 @@ class MonthEnd:
     imports: frozenset[str]  # top-level modules imported by the tree's files
     python_files: int
     notebook_files: int
-    unread_files: int  # blobs the clone lacks, git-lfs pointers, files over 5 MB
+    unread_files: int  # not read: lacking from the clone, git-lfs pointers, binary, over 5 MB
 
 
 class Repository:
