@@ -19,7 +19,7 @@ from typing import Protocol
 from uptake.errors import SourceError
 
 MINED_SUFFIXES = (".py", ".ipynb")
-_MINED_SUFFIXES_BYTES = tuple(suffix.encode() for suffix in MINED_SUFFIXES)
+MINED_SUFFIXES_BYTES = tuple(suffix.encode() for suffix in MINED_SUFFIXES)
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 _READ_BUFFER_BYTES = 1 << 18  # fewer reads for the many small objects of `cat-file`
@@ -27,7 +27,7 @@ _PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default: allowed without p
 # A clone's own config may name a command for git to run: diff-tree, say, runs
 # core.fsmonitor's. Plumbing reads objects only, so that one is switched off.
 _GIT = ("git", "-c", "core.fsmonitor=false")
-_EPOCH = datetime(1970, 1, 1)  # commit times are read as naive UTC
+EPOCH = datetime(1970, 1, 1)  # commit times are read as naive UTC
 _EMPTY_TREES = {  # by the length of an object id: SHA-1 or SHA-256 repositories
     40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
     64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
@@ -94,7 +94,7 @@ class GitRepository:
         commits = []
         for line in output.decode().splitlines():
             sha, tree, seconds = line.split(" ")
-            commits.append(Commit(sha, _EPOCH + timedelta(seconds=int(seconds)), tree))
+            commits.append(Commit(sha, EPOCH + timedelta(seconds=int(seconds)), tree))
         return commits
 
     def _has_commits(self) -> bool:
@@ -231,7 +231,7 @@ def _apply_changes(changes: list[tuple[bytes, bytes]], tree: dict[str, TreeFile]
     """Apply one diff to `tree`, keeping only regular files with a mined suffix: a symlink,
     a submodule, or a file whose mode turns into one, leaves the tree."""
     for meta, raw_path in changes:
-        if not raw_path.endswith(_MINED_SUFFIXES_BYTES):
+        if not raw_path.endswith(MINED_SUFFIXES_BYTES):
             continue
         _, new_mode, _, new_sha, status = meta[1:].split(b" ")
         path = raw_path.decode(errors="surrogateescape")

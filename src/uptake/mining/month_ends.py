@@ -27,12 +27,12 @@ from uptake.mining.git_plumbing import GitRepository, TreeFile, month_start
 from uptake.mining.history_miner import (
     MAX_BLOB_BYTES,
     imports_of,
-    parse_blobs,
     parse_chunks,
     plan_repository,
     worker_pool,
 )
 from uptake.mining.object_reader import ObjectReader
+from uptake.mining.repository_miner import parse_in_pool
 
 
 @dataclass(frozen=True)
@@ -107,23 +107,18 @@ class Repository:
             by_sha = {f.blob_sha: f for f in files}
             blobs = self._objects.read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES)
             return {b.blob_sha: (b.import_roots, b.method) for b in imports_of(by_sha, blobs)}
-        pool = worker_pool(self.workers)
-        futures = [pool.executor.submit(parse_blobs, str(self.path), chunk) for chunk in chunks]
-        found = {}
-        for future in futures:
-            table = future.result()
-            found.update(
+        table = parse_in_pool(str(self.path), files, worker_pool(self.workers))
+        return dict(
+            zip(
+                table["blob_sha"].to_pylist(),
                 zip(
-                    table["blob_sha"].to_pylist(),
-                    zip(
-                        map(tuple, table["import_roots"].to_pylist()),
-                        table["method"].to_pylist(),
-                        strict=True,
-                    ),
+                    map(tuple, table["import_roots"].to_pylist()),
+                    table["method"].to_pylist(),
                     strict=True,
-                )
+                ),
+                strict=True,
             )
-        return found
+        )
 
 
 def _reader_for(path: Path) -> ObjectReader | GitRepository:

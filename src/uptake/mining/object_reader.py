@@ -16,15 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import SortMode
+from pygit2.enums import ObjectType, SortMode
 
 from uptake.errors import SourceError
-from uptake.mining.git_plumbing import _EPOCH, _MINED_SUFFIXES_BYTES, Commit, TreeFile
+from uptake.mining.git_plumbing import EPOCH, MINED_SUFFIXES_BYTES, Commit, TreeFile
 
 _TREE = 0o040000
 _FILE_TYPE_BITS = 0o170000
 _REGULAR_FILE = 0o100000  # 100644 and 100755; not a symlink (120000) or submodule (160000)
-_BLOB = 3  # libgit2's GIT_OBJECT_BLOB
 
 
 class ObjectReader:
@@ -58,7 +57,7 @@ class ObjectReader:
             walker = self._repo.walk(self._repo.head.target, SortMode.TOPOLOGICAL)
             walker.simplify_first_parent()
             return [
-                Commit(str(c.id), _EPOCH + timedelta(seconds=c.commit_time), str(c.tree_id))
+                Commit(str(c.id), EPOCH + timedelta(seconds=c.commit_time), str(c.tree_id))
                 for c in walker
             ]
         except (pygit2.GitError, KeyError) as exc:
@@ -91,7 +90,7 @@ class ObjectReader:
                 prefix = entry.raw_name + b"/"
                 listed.extend((prefix + path, sha) for path, sha in self._mined_files(entry.id))
             elif (mode & _FILE_TYPE_BITS) == _REGULAR_FILE and entry.raw_name.endswith(
-                _MINED_SUFFIXES_BYTES
+                MINED_SUFFIXES_BYTES
             ):
                 listed.append((entry.raw_name, str(entry.id)))
         self._listed[tree_id] = listed
@@ -107,7 +106,7 @@ class ObjectReader:
         for sha in shas:
             try:
                 kind, size = odb.read_header(sha)
-                if kind != _BLOB:
+                if kind != ObjectType.BLOB:
                     raise KeyError(sha)
                 if max_bytes is not None and size > max_bytes:
                     yield sha, size, None

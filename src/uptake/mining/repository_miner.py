@@ -119,7 +119,7 @@ def mine_repository(
         plan = plan_repository(ref.name, str(path), until, mined_months)
         blobs = plan.blobs()
         missing = [file for sha, file in blobs.items() if sha not in known_blobs]
-        parsed = _parse(plan.path, missing, parse_pool)
+        parsed = parse_in_pool(plan.path, missing, parse_pool)
         methods = dict(known_blobs)
         methods.update(store.blob_methods(parsed))
         snapshots = month_snapshots(plan, methods)
@@ -148,7 +148,7 @@ def _local_clone(ref: RepositoryRef, clones_dir: str) -> Path:
     return path
 
 
-def _parse(path: str, files: list[TreeFile], pool: ParsePool | None) -> pa.Table:
+def parse_in_pool(path: str, files: list[TreeFile], pool: ParsePool | None) -> pa.Table:
     if not files:
         return store.blob_table([])
     if pool is None:
