@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from uptake.mining import import_scanner
+from uptake.mining import import_scanner, notebooks
 from uptake.mining.imports import extract_imports, extract_many
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -424,3 +424,34 @@ def test_the_polars_patterns_match_what_re_matches(text):
         assert version_signs == python_3_11
     polars_signs = import_scanner.syntax_signs(blanked)[0]
     assert polars_signs == (python_3_11 or import_scanner._shows_syntax_error(code))
+
+
+# Lines a cell may hold: magics behind every kind of leading whitespace (`str.isspace`
+# counts more than spaces and tabs), magics inside brackets and strings, and plain code.
+CELL_LINES = st.lists(
+    st.sampled_from(
+        ["import os", "x = (1,", "% 2)", "'''", "!ls", "%time f()", "  !pip install x", "pass"]
+    )
+    | st.builds(
+        lambda spaces, rest: "".join(spaces) + rest,
+        st.lists(st.sampled_from([" ", "\t", "\x0c", "\x0b", "\x1c", "\x85", "\u00a0", "\u2028"])),
+        st.sampled_from(["!ls", "%matplotlib inline", "x = 1", "", "# !not a magic"]),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(CELL_LINES)
+def test_a_cell_the_magic_line_pattern_passes_over_has_no_line_to_blank(lines):
+    text = "\n".join(lines)
+    assume(not notebooks._MAGIC_LINE.search(text))
+
+    assert notebooks.magic_lines_as_pass(text.split("\n")) == text.split("\n")
+
+
+def test_the_magic_line_pattern_finds_magics_behind_any_leading_whitespace():
+    for space in (" ", "\t", "\x0c", "\x85", "\u00a0", "\u2028"):
+        lines = ["x = 1", f"{space}!ls"]
+        assert notebooks._MAGIC_LINE.search("\n".join(lines))
+        assert notebooks.magic_lines_as_pass(lines)[1] == f"{space}pass"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 import uptake
 from tests.git_repos import RepoBuilder, notebook
 from uptake.errors import ParameterError, SourceError
+from uptake.mining import history_miner
 from uptake.mining.history_miner import mine_repositories
 from uptake.warehouse import Warehouse
 
@@ -110,3 +114,89 @@ def test_bad_settings_are_refused_where_given(switching_project, arguments, erro
 def test_a_folder_that_is_no_repository_is_named_in_the_error(tmp_path):
     with pytest.raises(SourceError, match=f"{tmp_path} is not a git repository"):
         uptake.Repository(tmp_path)
+
+
+class RecordingExecutor:
+    """A worker pool's executor run in this process, which records what it is given."""
+
+    def __init__(self, fail: BaseException | None = None, fail_result: bool = False):
+        self.calls: list[tuple] = []
+        self.fail, self.fail_result = fail, fail_result
+
+    def submit(self, fn, *args):
+        self.calls.append((fn.__name__, *args))
+        if self.fail is not None and not self.fail_result:
+            raise self.fail
+        future: Future = Future()
+        if self.fail is not None:
+            future.set_exception(self.fail)
+        else:
+            future.set_result(fn(*args))
+        return future
+
+
+@pytest.fixture
+def medium_project(tmp_path):
+    """60 files in one commit: enough to share with running workers, too few to start them."""
+    repo = RepoBuilder(tmp_path / "medium")
+    files = {f"pkg/m{i}.py": f"import mod{i % 5}\nNUMBER = {i}\n" for i in range(60)}
+    files["explore.ipynb"] = notebook("import pandas as pd")
+    repo.commit("2021-02-01T00:00:00+00:00", files)
+    return repo
+
+
+def with_pool(monkeypatch, executor) -> None:
+    monkeypatch.setattr(history_miner, "_POOLS", {2: history_miner.ParsePool(executor, 2)})
+
+
+def test_a_medium_history_is_shared_with_workers_already_running(medium_project, monkeypatch):
+    alone = list(uptake.Repository(medium_project.path, until="2021-03", workers=1).month_ends())
+    executor = RecordingExecutor()
+    with_pool(monkeypatch, executor)
+
+    shared = list(uptake.Repository(medium_project.path, until="2021-03", workers=2).month_ends())
+
+    assert shared == alone
+    assert alone[0].imports == {f"mod{i}" for i in range(5)} | {"pandas"}
+    [(function, path, share, through_git)] = executor.calls
+    assert (function, path, through_git) == ("read_share_at", str(medium_project.path), False)
+    assert len(share) == 61 // 2  # every other blob; this process reads the rest
+
+
+def test_a_medium_history_starts_no_worker_process(medium_project, monkeypatch):
+    monkeypatch.setattr(history_miner, "_POOLS", {})
+
+    months = list(uptake.Repository(medium_project.path, until="2021-03", workers=2).month_ends())
+
+    assert months[0].python_files == 60
+    assert history_miner._POOLS == {}
+
+
+@pytest.mark.parametrize("fail_result", [False, True], ids=["at submit", "mid-way"])
+def test_a_broken_worker_pool_leaves_its_share_to_this_process(
+    medium_project, monkeypatch, fail_result
+):
+    alone = list(uptake.Repository(medium_project.path, until="2021-03", workers=1).month_ends())
+    executor = RecordingExecutor(BrokenProcessPool("a worker died"), fail_result)
+    with_pool(monkeypatch, executor)
+
+    shared = list(uptake.Repository(medium_project.path, until="2021-03", workers=2).month_ends())
+
+    assert shared == alone
+    assert len(executor.calls) == 1
+
+
+def test_a_partial_clone_shares_its_blobs_through_git(medium_project, tmp_path, monkeypatch):
+    partial = tmp_path / "partial"
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{medium_project.path}", str(partial)],
+        check=True,
+        capture_output=True,
+    )
+    executor = RecordingExecutor()
+    with_pool(monkeypatch, executor)
+
+    [month] = list(uptake.Repository(partial, until="2021-03", workers=2).month_ends())
+
+    assert month.imports == {f"mod{i}" for i in range(5)} | {"pandas"}
+    assert executor.calls[0][-1] is True  # the worker reads through git, as this process does

@@ -17,7 +17,9 @@ for a corpus: it keeps what it parsed, so a re-run reads only new months.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,13 +28,19 @@ from uptake.errors import ParameterError, SourceError
 from uptake.mining.git_plumbing import GitRepository, TreeFile, month_start
 from uptake.mining.history_miner import (
     MAX_BLOB_BYTES,
+    ParsePool,
     imports_of,
-    parse_chunks,
     plan_repository,
+    running_pool,
     worker_pool,
 )
 from uptake.mining.object_reader import ObjectReader
-from uptake.mining.repository_miner import parse_in_pool
+
+# Blobs to share with the worker processes, measured with bench/bench_pydriller.py: fewer
+# are read quicker here alone; from the larger count, worth starting the processes for.
+SHARED_FROM_BLOBS = 32
+POOL_STARTED_FROM_BLOBS = 200
+HANDOFF_SECONDS = 0.0002
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,11 @@ class Repository:
     """A local clone (full, bare, shallow or partial) whose month ends are to be read.
 
     `until` (a date, or "YYYY-MM") is the first month not read: months that ended before
-    it are; default the current month. `workers` processes parse the blobs of a large
-    history (default: up to 2); a small one is parsed in this process, which is faster.
+    it are; default the current month. `workers` (default: up to 2) processes read the
+    blobs, this one and uptake's worker processes: a history of 200 blobs or more starts
+    those (once: later calls, and `uptake mine`, reuse them); a smaller one is shared
+    with them only if they are running, and one under 32 blobs is read here alone,
+    which is quicker.
     """
 
     def __init__(
@@ -100,25 +111,55 @@ class Repository:
             )
 
     def _imports_of(self, files: list[TreeFile]) -> dict[str, tuple[tuple[str, ...], str]]:
-        """blob sha -> (top-level modules, method): in this process when one chunk holds
-        them all, else spread over the worker processes."""
-        chunks = parse_chunks(files, self.workers)
-        if len(chunks) <= 1:
-            by_sha = {f.blob_sha: f for f in files}
-            blobs = self._objects.read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES)
-            return {b.blob_sha: (b.import_roots, b.method) for b in imports_of(by_sha, blobs)}
-        table = parse_in_pool(str(self.path), files, worker_pool(self.workers))
-        return dict(
-            zip(
-                table["blob_sha"].to_pylist(),
-                zip(
-                    map(tuple, table["import_roots"].to_pylist()),
-                    table["method"].to_pylist(),
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
+        """blob sha -> (top-level modules, method), the blobs dealt out between this
+        process and the worker processes when there are some to share them with."""
+        pool = self._pool_for(len(files))
+        if pool is None:
+            return read_share(self._objects, files)
+        shares = [files[start :: pool.workers] for start in range(pool.workers)]
+        through_git = isinstance(self._objects, GitRepository)
+        try:
+            futures = [
+                pool.executor.submit(read_share_at, str(self.path), share, through_git)
+                for share in shares[1:]
+            ]
+        except (BrokenProcessPool, RuntimeError):  # a worker died, or the pool shut down
+            return read_share(self._objects, files)
+        # The executor's threads hand a task to a worker only when they get the GIL, which
+        # reading here would hold for a switch interval (5 ms): more than a share takes.
+        time.sleep(HANDOFF_SECONDS)
+        found = read_share(self._objects, shares[0])
+        for future, share in zip(futures, shares[1:], strict=True):
+            try:
+                found.update(future.result())
+            except BrokenProcessPool:  # a worker died (killed, out of memory): read it here
+                found.update(read_share(self._objects, share))
+        return found
+
+    def _pool_for(self, blobs: int) -> ParsePool | None:
+        """The worker processes to share `blobs` with: started for a large history, used
+        if already running (after a large one, or `uptake mine`) for a medium one."""
+        if self.workers < 2 or blobs < SHARED_FROM_BLOBS:
+            return None
+        if blobs >= POOL_STARTED_FROM_BLOBS:
+            return worker_pool(self.workers)
+        return running_pool(self.workers)
+
+
+def read_share(
+    objects: ObjectReader | GitRepository, files: list[TreeFile]
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """blob sha -> (top-level modules, method) of `files`, read by `objects`."""
+    by_sha = {f.blob_sha: f for f in files}
+    blobs = objects.read_blobs(by_sha, max_bytes=MAX_BLOB_BYTES)
+    return {b.blob_sha: (b.import_roots, b.method) for b in imports_of(by_sha, blobs)}
+
+
+def read_share_at(
+    path: str, files: list[TreeFile], through_git: bool
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """`read_share` in a worker process, which opens the repository as its caller did."""
+    return read_share(GitRepository(path) if through_git else ObjectReader(path), files)
 
 
 def _reader_for(path: Path) -> ObjectReader | GitRepository:

@@ -25,6 +25,9 @@ _OTHER_LANGUAGE_CELL_MAGICS = frozenset(
 )
 _WRITE_FILE_MAGICS = ("writefile", "file")
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+# A line that may start with `!` or `%` once its leading whitespace (`str.isspace`, as
+# `lstrip` strips) is skipped; `\s` may also cross a newline, which only finds more.
+_MAGIC_LINE = re.compile(r"^\s*[!%]", re.MULTILINE)
 
 
 class InvalidNotebook(UptakeError):
@@ -67,7 +70,8 @@ def read_notebook(content: bytes) -> Notebook:
 
 def python_of_cell(source: str) -> str:
     """The cell's code with `!` and `%` lines as `pass`; "" for another language's cell."""
-    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     first_line = next((line for line in lines if line.strip()), "")
     first = first_line.strip()
     if first.startswith("%%"):
@@ -81,6 +85,14 @@ def python_of_cell(source: str) -> str:
     leading = first_line[: len(first_line) - len(first_line.lstrip())]
     if leading:  # IPython dedents a cell whose first line is indented
         lines = [line[len(leading) :] if line.startswith(leading) else line for line in lines]
+    if _MAGIC_LINE.search(text):  # most cells have no such line, and need no walk over theirs
+        lines = magic_lines_as_pass(lines)
+    return "\n".join(lines)
+
+
+def magic_lines_as_pass(lines: list[str]) -> list[str]:
+    """The lines with each `!` or `%` line that starts a statement as `pass`."""
+    lines = list(lines)
     depth, open_quote, continued = 0, None, False
     for number, line in enumerate(lines):
         stripped = line.lstrip()
@@ -91,7 +103,7 @@ def python_of_cell(source: str) -> str:
         code, open_quote = blank_strings_and_comments(line, open_quote)
         depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
         continued = code.rstrip().endswith("\\")
-    return "\n".join(lines)
+    return lines
 
 
 def recover_code_lines(text: str) -> str:
