@@ -9,6 +9,7 @@ functions, classes, `try`, `if`, `with` and `for` blocks.
 import ast
 import json
 import re
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -386,7 +387,6 @@ FALLBACK_SOUP = st.one_of(
 def test_the_fallback_passing_lines_over_reads_like_blanking_every_line(text):
     """`scan_lines` skips the lines `_reads_as_nothing` says cannot matter; blanking and
     reading every line instead must give the same imports."""
-    from unittest import mock
 
     from uptake.mining import fallback
 
@@ -396,16 +396,39 @@ def test_the_fallback_passing_lines_over_reads_like_blanking_every_line(text):
     assert fallback.scan_lines(text) == every_line
 
 
+# How `scan_many` runs its patterns: rurex a source at a time (a small batch), Polars
+# over the batch (a large one), Polars for any batch when rurex is not installed.
+ENGINES = {
+    "rurex": {"SMALL_BATCH_BYTES": 10**12},
+    "polars": {"SMALL_BATCH_BYTES": 0},
+    "polars without rurex": {"_rust_patterns": lambda: None},
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=1500, deadline=None)
 @given(
     st.lists(
         st.lists(st.one_of(SOUP, LONE_SURROGATE), max_size=40).map("".join), min_size=1, max_size=4
     )
 )
-def test_scan_many_reads_like_scan(texts):
+def test_scan_many_reads_like_scan(engine, texts):
     sources = [text.encode("utf-8", "surrogatepass") for text in texts]
 
-    assert import_scanner.scan_many(sources) == [import_scanner.scan(s) for s in sources]
+    with mock.patch.multiple(import_scanner, **ENGINES[engine]):
+        scanned = import_scanner.scan_many(sources)
+
+    assert scanned == [import_scanner.scan(s) for s in sources]
+
+
+def test_scan_many_runs_a_small_batch_through_rurex_and_a_large_one_through_polars():
+    small = [b"import os\n"] * 3
+    large = [b"import os\n" + b"x = 1\n" * 50_000] * 2
+    with mock.patch.object(import_scanner, "_scan_with", wraps=import_scanner._scan_with) as rust:
+        assert import_scanner.scan_many(small) == [(frozenset({"os"}), frozenset())] * 3
+        assert rust.call_count == 3
+        assert import_scanner.scan_many(large) == [(frozenset({"os"}), frozenset())] * 2
+        assert rust.call_count == 3  # sum of sizes over SMALL_BATCH_BYTES: Polars
 
 
 @settings(max_examples=1500, deadline=None)
@@ -424,6 +447,22 @@ def test_the_polars_patterns_match_what_re_matches(text):
         assert version_signs == python_3_11
     polars_signs = import_scanner.syntax_signs(blanked)[0]
     assert polars_signs == (python_3_11 or import_scanner._shows_syntax_error(code))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(SOUP, max_size=60).map("".join))
+def test_the_rust_patterns_run_by_rurex_match_what_polars_matches(text):
+    import polars as pl
+
+    blank, signs = import_scanner._rust_patterns()
+    source = text.encode()
+    blanked = pl.Series([text]).str.replace_all(import_scanner._STRINGS_AND_COMMENTS_POLARS, "\x00")
+    code = blank.sub(b"\x00", source)
+
+    assert code == blanked.cast(pl.Binary)[0]
+    assert (signs.search(code) is not None) == blanked.str.contains(
+        import_scanner._SYNTAX_SIGNS_POLARS
+    )[0]
 
 
 # Lines a cell may hold: magics behind every kind of leading whitespace (`str.isspace`

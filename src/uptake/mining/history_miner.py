@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from uptake.errors import SourceError
-from uptake.mining import store
+from uptake.mining import import_scanner, store
 from uptake.mining.git_plumbing import (
     Commit,
     GitRepository,
@@ -330,8 +330,9 @@ def running_pool(workers: int) -> ParsePool | None:
 
 
 def _warm_up() -> None:
-    """Pay extraction's first-call costs (Polars' regular expressions) before any blob."""
+    """Pay extraction's first-call costs (regular expressions compiled) before any blob."""
     extract_many([(b"import os\nname = 'x'  # warm\n", "warm_up.py")])
+    import_scanner.warm_up()
 
 
 def parse_chunks(files: list[TreeFile], workers: int) -> list[list[TreeFile]]:

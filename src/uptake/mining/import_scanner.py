@@ -123,17 +123,41 @@ def scan(source: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
     return _read_imports(source, code, code.count(b"import"), names_calls)
 
 
-def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
-    """`scan` of each source, with the whole-file regular expressions run over all of them
-    at once by Polars (Rust's `regex`), about five times quicker than `re` on them.
+# Measured on the blobs of 20 corpus repositories (bench/bench_pydriller.py): below this
+# many bytes, rurex a source at a time is quicker than Polars' call and thread costs.
+SMALL_BATCH_BYTES = 256_000
 
-    The Polars patterns are `_STRINGS_AND_COMMENTS` and `_NOT_PYTHON_3_11` without the
-    lookarounds Rust's `regex` lacks; over UTF-8 text they match what `re` matches over
-    its bytes, which the property tests check against `scan`. A source that is not UTF-8
-    (text with a lone surrogate) goes through `scan`.
+
+def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
+    """`scan` of each source, with the whole-file regular expressions run by Rust's
+    `regex`: about five times quicker than `re` on them.
+
+    The patterns are `_STRINGS_AND_COMMENTS` and `_NOT_PYTHON_3_11` without the
+    lookarounds Rust's `regex` lacks; over UTF-8 they match what `re` matches over its
+    bytes, which the property tests check against `scan`. A small batch is scanned a
+    source at a time by rurex, whose compiled patterns last from call to call, when it
+    is installed (the "fast" extra); a larger one, or without rurex, all at once by
+    Polars, which compiles them at each call but spreads the sources over every core.
+    A source that is not UTF-8 (text with a lone surrogate) goes through `scan`.
     """
     if not sources:
         return []
+    rust_patterns = _rust_patterns()
+    if rust_patterns is not None and sum(map(len, sources)) < SMALL_BATCH_BYTES:
+        return [_scan_with(rust_patterns, source) for source in sources]
+    return _scan_in_polars(sources)
+
+
+def warm_up() -> None:
+    """Pay the first-call costs of both ways of scanning (loading, compiling patterns)."""
+    sample = b"import os\nname = 'x'  # warm\n"
+    _scan_in_polars([sample])
+    rust_patterns = _rust_patterns()
+    if rust_patterns is not None:
+        _scan_with(rust_patterns, sample)
+
+
+def _scan_in_polars(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]] | None]:
     import polars as pl
 
     try:
@@ -149,6 +173,35 @@ def scan_many(sources: list[bytes]) -> list[tuple[frozenset[str], frozenset[str]
             sources, *(column.to_list() for column in found), strict=True
         )
     ]
+
+
+@functools.cache
+def _rust_patterns():
+    """rurex's compiled (blank, signs) patterns, or None when rurex is not installed."""
+    try:
+        import rurex
+    except ImportError:
+        return None
+    return (
+        rurex.compile(_STRINGS_AND_COMMENTS_POLARS.encode()),
+        rurex.compile(_SYNTAX_SIGNS_POLARS.encode()),
+    )
+
+
+def _scan_with(rust_patterns, source: bytes) -> tuple[frozenset[str], frozenset[str]] | None:
+    """`scan` of one source, its whole-file expressions run by rurex as Polars runs them."""
+    if not source.isascii() and not _is_utf8(source):
+        return scan(source)
+    blank, signs = rust_patterns
+    code = blank.sub(_BLANK, source)
+    if (
+        signs.search(code) is not None
+        or _unbalanced(code)
+        or (b"\n\t" in code and b"\n " in code)  # `syntax_signs`' mixed indents
+    ):
+        return None
+    names_calls = b"import_module" in source or b"__import__" in source
+    return _read_imports(source, code, code.count(b"import"), names_calls)
 
 
 @functools.cache

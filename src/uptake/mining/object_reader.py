@@ -21,7 +21,6 @@ from pygit2.enums import ObjectType, SortMode
 from uptake.errors import SourceError
 from uptake.mining.git_plumbing import EPOCH, MINED_SUFFIXES_BYTES, Commit, TreeFile
 
-_TREE = 0o040000
 _FILE_TYPE_BITS = 0o170000
 _REGULAR_FILE = 0o100000  # 100644 and 100755; not a symlink (120000) or submodule (160000)
 
@@ -84,13 +83,17 @@ class ObjectReader:
         if listed is not None:
             return listed
         listed = []
+        # The entry's type (an int) first: its mode is a Python enum, slow to make, and
+        # asked only of the few blobs named like a mined file.
         for entry in self._repo[tree_id]:
-            mode = entry.filemode
-            if mode == _TREE:
+            kind = entry.type
+            if kind == ObjectType.TREE:
                 prefix = entry.raw_name + b"/"
                 listed.extend((prefix + path, sha) for path, sha in self._mined_files(entry.id))
-            elif (mode & _FILE_TYPE_BITS) == _REGULAR_FILE and entry.raw_name.endswith(
-                MINED_SUFFIXES_BYTES
+            elif (
+                kind == ObjectType.BLOB
+                and entry.raw_name.endswith(MINED_SUFFIXES_BYTES)
+                and (entry.filemode & _FILE_TYPE_BITS) == _REGULAR_FILE
             ):
                 listed.append((entry.raw_name, str(entry.id)))
         self._listed[tree_id] = listed
