@@ -10,7 +10,8 @@ imported by the files of the tree at the last first-parent commit of that month.
 - uptake into a warehouse, what `uptake mine` does: `mine_repositories` into a fresh
   warehouse, then one query for each month's modules; the median of --repeats runs (the
   warehouse's creation is not timed). The first call in a process starts the worker
-  processes: one call on the smallest repository comes first and is not counted.
+  processes: one call on the smallest repository comes first and is not counted, and
+  the in-memory reader's helper processes are started then too.
 - PyDriller 2.x, as a researcher would write it: `Repository(path,
   only_in_branch=<default branch>)` walks the branch's commits oldest first; a dict
   .py path -> top-level modules follows each commit's `modified_files` (ADD, MODIFY and
@@ -20,8 +21,13 @@ imported by the files of the tree at the last first-parent commit of that month.
   modified files, so to follow the first-parent history as far as it allows, the
   changes of a merged side branch's commits are held back until the merge that brings
   them into the branch (from `git rev-list --parents`), and months are cut by the
-  committer dates (UTC) of first-parent commits, as uptake cuts them. One run, or
-  --repeats when the first takes under --slow seconds (the "runs" column).
+  committer dates (UTC) of first-parent commits, as uptake cuts them. One run, or, when
+  it takes under --slow seconds, the median of --repeats more (the "runs" column).
+
+Every side runs once on each repository before the runs it counts (PyDriller's is the
+one run when that run is slow), as timing tools warm up: the clone's packs opened and
+mapped, git's and the worker processes' first look at it. On a 2-core VM a few
+milliseconds vary by a third from run to run: --repeats (default 5) evens that out.
 
 Where the two can differ, besides speed (the "agree" columns are the share of months
 whose two sets are equal):
@@ -420,17 +426,19 @@ class Row:
 def compare(
     candidate: Candidate, clone: Path, until: date, workers: int, repeats: int, slow: float
 ) -> Row:
+    # Each side runs once uncounted (a warm-up: the clone opened, its packs mapped, the
+    # worker processes' first look at it), then `repeats` times for a median.
     runs = [
-        uptake_months(candidate.name, clone, until, workers, python_view=i == 0)
-        for i in range(repeats)
-    ]
-    in_memory = [in_memory_months(clone, until, workers) for _ in range(repeats)]
+        uptake_months(candidate.name, clone, until, workers, python_view=i == 1)
+        for i in range(repeats + 1)
+    ][1:]
+    in_memory = [in_memory_months(clone, until, workers) for _ in range(repeats + 1)][1:]
     if in_memory[0][1] != runs[0].modules:
         raise RuntimeError(f"{candidate.name}: month_ends() and the warehouse disagree")
     pydriller_seconds, months = pydriller_run(clone, until)
     timings = [pydriller_seconds]
-    if pydriller_seconds < slow:  # quick enough to take a median too
-        timings += [pydriller_run(clone, until)[0] for _ in range(repeats - 1)]
+    if pydriller_seconds < slow:  # quick enough for a warm-up and a median too
+        timings = [pydriller_run(clone, until)[0] for _ in range(repeats)]
     uptake_modules, uptake_python = runs[0].modules, runs[0].python_modules
     return Row(
         name=candidate.name,
@@ -449,7 +457,7 @@ def compare(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--until", default="2026-12", help="first month not mined (YYYY-MM)")
     parser.add_argument(
@@ -474,8 +482,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         clones = {c.name: scratch_clone(c.git_dir, Path(scratch)) for c in chosen}
         smallest = min(chosen, key=lambda c: c.commits)
-        # The first call in a process also starts uptake's worker processes: not counted.
+        # The first call in a process also starts uptake's worker processes (and here its
+        # reading helpers, which a first call would start in the background): not counted.
         uptake_months(smallest.name, clones[smallest.name], until, args.workers)
+        MonthEndReader.start_helpers(args.workers)
         rows = []
         for candidate in sorted(chosen, key=lambda c: (c.commits, c.name)):
             rows.append(
@@ -496,8 +506,9 @@ def main() -> None:
     print(
         f"ratio: PyDriller s / memory s; (whs): PyDriller s / warehouse s. agree: months with "
         f"equal module sets; agree .py: uptake's .py blobs read by ast only. "
-        f"uptake: median of {args.repeats} runs, {args.workers} workers; PyDriller: median of "
-        f"'runs' runs (one when the first takes over {args.slow:g} s)."
+        f"uptake: median of {args.repeats} runs after a warm-up, {args.workers} workers; "
+        f"PyDriller: median of 'runs' runs after a warm-up (one when it takes over "
+        f"{args.slow:g} s)."
     )
     if args.differences:
         print("\nwhere they differ (uptake as mined | .py blobs read by ast):")

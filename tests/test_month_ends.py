@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
+from unittest import mock
 
 import pytest
 
 import uptake
 from tests.git_repos import RepoBuilder, notebook
 from uptake.errors import ParameterError, SourceError
-from uptake.mining import history_miner
+from uptake.mining import month_ends, reading_helpers
 from uptake.mining.history_miner import mine_repositories
 from uptake.warehouse import Warehouse
 
@@ -116,28 +117,9 @@ def test_a_folder_that_is_no_repository_is_named_in_the_error(tmp_path):
         uptake.Repository(tmp_path)
 
 
-class RecordingExecutor:
-    """A worker pool's executor run in this process, which records what it is given."""
-
-    def __init__(self, fail: BaseException | None = None, fail_result: bool = False):
-        self.calls: list[tuple] = []
-        self.fail, self.fail_result = fail, fail_result
-
-    def submit(self, fn, *args):
-        self.calls.append((fn.__name__, *args))
-        if self.fail is not None and not self.fail_result:
-            raise self.fail
-        future: Future = Future()
-        if self.fail is not None:
-            future.set_exception(self.fail)
-        else:
-            future.set_result(fn(*args))
-        return future
-
-
 @pytest.fixture
 def medium_project(tmp_path):
-    """60 files in one commit: enough to share with running workers, too few to start them."""
+    """60 files and a notebook in one commit: a history worth sharing with a helper."""
     repo = RepoBuilder(tmp_path / "medium")
     files = {f"pkg/m{i}.py": f"import mod{i % 5}\nNUMBER = {i}\n" for i in range(60)}
     files["explore.ipynb"] = notebook("import pandas as pd")
@@ -145,58 +127,104 @@ def medium_project(tmp_path):
     return repo
 
 
-def with_pool(monkeypatch, executor) -> None:
-    monkeypatch.setattr(history_miner, "_POOLS", {2: history_miner.ParsePool(executor, 2)})
+MEDIUM_IMPORTS = {f"mod{i}" for i in range(5)} | {"pandas"}
 
 
-def test_a_medium_history_is_shared_with_workers_already_running(medium_project, monkeypatch):
-    alone = list(uptake.Repository(medium_project.path, until="2021-03", workers=1).month_ends())
-    executor = RecordingExecutor()
-    with_pool(monkeypatch, executor)
+def read(path, workers):
+    return list(uptake.Repository(path, until="2021-03", workers=workers).month_ends())
 
-    shared = list(uptake.Repository(medium_project.path, until="2021-03", workers=2).month_ends())
+
+def test_a_history_is_shared_with_a_ready_helper_process(medium_project):
+    alone = read(medium_project.path, workers=1)
+    uptake.Repository.start_helpers(2)
+
+    with mock.patch.object(
+        reading_helpers.Helper, "send", autospec=True, side_effect=reading_helpers.Helper.send
+    ) as send:
+        shared = read(medium_project.path, workers=2)
 
     assert shared == alone
-    assert alone[0].imports == {f"mod{i}" for i in range(5)} | {"pandas"}
-    [(function, path, share, through_git)] = executor.calls
-    assert (function, path, through_git) == ("read_share_at", str(medium_project.path), False)
+    assert alone[0].imports == MEDIUM_IMPORTS
+    [(_, function, path, share, through_git)] = [c.args for c in send.call_args_list]
+    assert (function, path, through_git) == (
+        month_ends.read_share_at,
+        str(medium_project.path),
+        False,
+    )
     assert len(share) == 61 // 2  # every other blob; this process reads the rest
 
 
-def test_a_medium_history_starts_no_worker_process(medium_project, monkeypatch):
-    monkeypatch.setattr(history_miner, "_POOLS", {})
+def test_one_worker_or_a_small_history_starts_no_helper(medium_project, tmp_path, monkeypatch):
+    monkeypatch.setattr(reading_helpers, "_HELPERS", [])
+    small = RepoBuilder(tmp_path / "small")
+    small.commit("2021-02-01T00:00:00+00:00", {"a.py": "import os\n", "b.py": "import sys\n"})
 
-    months = list(uptake.Repository(medium_project.path, until="2021-03", workers=2).month_ends())
-
-    assert months[0].python_files == 60
-    assert history_miner._POOLS == {}
-
-
-@pytest.mark.parametrize("fail_result", [False, True], ids=["at submit", "mid-way"])
-def test_a_broken_worker_pool_leaves_its_share_to_this_process(
-    medium_project, monkeypatch, fail_result
-):
-    alone = list(uptake.Repository(medium_project.path, until="2021-03", workers=1).month_ends())
-    executor = RecordingExecutor(BrokenProcessPool("a worker died"), fail_result)
-    with_pool(monkeypatch, executor)
-
-    shared = list(uptake.Repository(medium_project.path, until="2021-03", workers=2).month_ends())
-
-    assert shared == alone
-    assert len(executor.calls) == 1
+    assert read(medium_project.path, workers=1)[0].imports == MEDIUM_IMPORTS
+    assert read(small.path, workers=2)[0].imports == {"os", "sys"}
+    assert reading_helpers._HELPERS == []
 
 
-def test_a_partial_clone_shares_its_blobs_through_git(medium_project, tmp_path, monkeypatch):
+def test_a_killed_helper_is_replaced_and_its_share_read_here(medium_project, monkeypatch):
+    uptake.Repository.start_helpers(2)
+    [helper] = reading_helpers._HELPERS
+    os.kill(helper.process.pid, signal.SIGKILL)
+    helper.process.wait(5)
+
+    assert read(medium_project.path, workers=2)[0].imports == MEDIUM_IMPORTS  # alone
+    uptake.Repository.start_helpers(2)
+    [helper] = reading_helpers._HELPERS
+    os.kill(helper.process.pid, signal.SIGSTOP)  # it takes its share, and never replies
+    reading = month_ends.read_share
+
+    def killing_the_helper_first(objects, files):
+        if helper.is_alive():
+            os.kill(helper.process.pid, signal.SIGKILL)
+        return reading(objects, files)
+
+    monkeypatch.setattr(month_ends, "read_share", killing_the_helper_first)
+    assert read(medium_project.path, workers=2)[0].imports == MEDIUM_IMPORTS
+    assert not helper.is_alive()
+
+
+def test_a_share_that_fails_raises_and_leaves_no_reply_behind(medium_project, monkeypatch):
+    uptake.Repository.start_helpers(2)
+    reading = month_ends.read_share
+    monkeypatch.setattr(
+        month_ends, "read_share", mock.Mock(side_effect=SourceError("cannot read a blob"))
+    )
+    with pytest.raises(SourceError, match="cannot read a blob"):
+        read(medium_project.path, workers=2)
+    monkeypatch.setattr(month_ends, "read_share", reading)
+
+    assert read(medium_project.path, workers=2)[0].imports == MEDIUM_IMPORTS
+
+
+def test_a_helper_raises_what_its_function_raised_and_goes_on():
+    uptake.Repository.start_helpers(2)
+    [helper] = reading_helpers.acquire(1, month_ends.warm_up_helper)
+    try:
+        helper.send(int, "not a number")
+        with pytest.raises(ValueError, match="not a number"):
+            helper.receive()
+        helper.send(int, "42")
+        assert helper.receive() == 42
+    finally:
+        reading_helpers.release([helper])
+
+
+def test_a_partial_clone_is_shared_through_git(medium_project, tmp_path):
     partial = tmp_path / "partial"
     subprocess.run(
         ["git", "clone", "-q", "--filter=blob:none", f"file://{medium_project.path}", str(partial)],
         check=True,
         capture_output=True,
     )
-    executor = RecordingExecutor()
-    with_pool(monkeypatch, executor)
+    uptake.Repository.start_helpers(2)
 
-    [month] = list(uptake.Repository(partial, until="2021-03", workers=2).month_ends())
+    with mock.patch.object(
+        reading_helpers.Helper, "send", autospec=True, side_effect=reading_helpers.Helper.send
+    ) as send:
+        [month] = list(uptake.Repository(partial, until="2021-03", workers=2).month_ends())
 
-    assert month.imports == {f"mod{i}" for i in range(5)} | {"pandas"}
-    assert executor.calls[0][-1] is True  # the worker reads through git, as this process does
+    assert month.imports == MEDIUM_IMPORTS
+    assert send.call_args.args[-1] is True  # the helper reads through git, as this process

@@ -345,12 +345,13 @@ def month_end_commits(history: list[Commit], until: date) -> dict[date, Commit]:
     first = month_start(ordered[0].committed_at)
     snapshots: dict[date, Commit] = {}
     month, index, latest = first, 0, None
-    while next_month(month) <= until:
-        boundary = datetime.combine(next_month(month), datetime.min.time())
+    following = next_month(month)
+    while following <= until:
+        boundary = datetime.combine(following, datetime.min.time())
         while index < len(ordered) and ordered[index].committed_at < boundary:
             latest = ordered[index]
             index += 1
         if latest is not None:
             snapshots[month] = latest
-        month = next_month(month)
+        month, following = following, next_month(following)
     return snapshots

@@ -311,8 +311,7 @@ def worker_pool(workers: int) -> ParsePool:
             pool = None
     if pool is None:
         context = multiprocessing.get_context("forkserver")
-        # Once, as it starts: what a worker runs is imported before any task.
-        context.set_forkserver_preload(["__main__", __name__, "polars", "uptake.mining.month_ends"])
+        context.set_forkserver_preload(["__main__", __name__, "polars"])  # once, as it starts
         executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up)
         for _ in range(workers):
             executor.submit(int)  # a process is started per task while none is idle
@@ -321,12 +320,6 @@ def worker_pool(workers: int) -> ParsePool:
 
 
 _POOLS: dict[int, ParsePool] = {}
-
-
-def running_pool(workers: int) -> ParsePool | None:
-    """The pool `worker_pool(workers)` started, if any; none is started. It may have
-    broken since: its executor's `submit` then raises."""
-    return _POOLS.get(workers)
 
 
 def _warm_up() -> None:

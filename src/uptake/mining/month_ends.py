@@ -17,30 +17,19 @@ for a corpus: it keeps what it parsed, so a re-run reads only new months.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from uptake.errors import ParameterError, SourceError
+from uptake.mining import import_scanner, reading_helpers
 from uptake.mining.git_plumbing import GitRepository, TreeFile, month_start
-from uptake.mining.history_miner import (
-    MAX_BLOB_BYTES,
-    ParsePool,
-    imports_of,
-    plan_repository,
-    running_pool,
-    worker_pool,
-)
+from uptake.mining.history_miner import MAX_BLOB_BYTES, imports_of, plan_repository
 from uptake.mining.object_reader import ObjectReader
 
-# Blobs to share with the worker processes, measured with bench/bench_pydriller.py: fewer
-# are read quicker here alone; from the larger count, worth starting the processes for.
-SHARED_FROM_BLOBS = 32
-POOL_STARTED_FROM_BLOBS = 200
-HANDOFF_SECONDS = 0.0002
+# Fewer blobs are read quicker here alone (measured with bench/bench_pydriller.py).
+SHARED_FROM_BLOBS = 8
 
 
 @dataclass(frozen=True)
@@ -61,10 +50,9 @@ class Repository:
 
     `until` (a date, or "YYYY-MM") is the first month not read: months that ended before
     it are; default the current month. `workers` (default: up to 2) processes read the
-    blobs, this one and uptake's worker processes: a history of 200 blobs or more starts
-    those (once: later calls, and `uptake mine`, reuse them); a smaller one is shared
-    with them only if they are running, and one under 32 blobs is read here alone,
-    which is quicker.
+    blobs: this one, and from 8 blobs on, `workers - 1` helper processes, started in the
+    background at the first call that could use them (or by `start_helpers`) and kept
+    for later calls; until they are ready, this process reads alone.
     """
 
     def __init__(
@@ -112,38 +100,63 @@ class Repository:
 
     def _imports_of(self, files: list[TreeFile]) -> dict[str, tuple[tuple[str, ...], str]]:
         """blob sha -> (top-level modules, method), the blobs dealt out between this
-        process and the worker processes when there are some to share them with."""
-        pool = self._pool_for(len(files))
-        if pool is None:
+        process and its reading helpers when there are some ready."""
+        helpers = []
+        if self.workers > 1 and len(files) >= SHARED_FROM_BLOBS:
+            helpers = reading_helpers.acquire(self.workers - 1, warm_up_helper)
+        if not helpers:
             return read_share(self._objects, files)
-        shares = [files[start :: pool.workers] for start in range(pool.workers)]
-        through_git = isinstance(self._objects, GitRepository)
         try:
-            futures = [
-                pool.executor.submit(read_share_at, str(self.path), share, through_git)
-                for share in shares[1:]
-            ]
-        except (BrokenProcessPool, RuntimeError):  # a worker died, or the pool shut down
-            return read_share(self._objects, files)
-        # The executor's threads hand a task to a worker only when they get the GIL, which
-        # reading here would hold for a switch interval (5 ms): more than a share takes.
-        time.sleep(HANDOFF_SECONDS)
-        found = read_share(self._objects, shares[0])
-        for future, share in zip(futures, shares[1:], strict=True):
+            return self._read_shared(files, helpers)
+        finally:
+            reading_helpers.release(helpers)
+
+    def _read_shared(self, files: list[TreeFile], helpers: list[reading_helpers.Helper]):
+        # Dealt in turn, not cut: a history's versions of a file, and its notebooks, are
+        # spread over every share.
+        count = len(helpers) + 1
+        mine, *theirs = (files[start::count] for start in range(count))
+        through_git = isinstance(self._objects, GitRepository)
+        sent = []
+        for helper, share in zip(helpers, theirs, strict=True):
             try:
-                found.update(future.result())
-            except BrokenProcessPool:  # a worker died (killed, out of memory): read it here
-                found.update(read_share(self._objects, share))
+                helper.send(read_share_at, str(self.path), share, through_git)
+                sent.append((helper, share))
+            except reading_helpers.HelperGone:
+                mine = mine + share
+        try:
+            found = read_share(self._objects, mine)
+        finally:
+            # Every reply is taken, even when this share failed: one left in a pipe would
+            # answer the next call.
+            replies = [self._reply(helper, share) for helper, share in sent]
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+            found.update(reply)
         return found
 
-    def _pool_for(self, blobs: int) -> ParsePool | None:
-        """The worker processes to share `blobs` with: started for a large history, used
-        if already running (after a large one, or `uptake mine`) for a medium one."""
-        if self.workers < 2 or blobs < SHARED_FROM_BLOBS:
-            return None
-        if blobs >= POOL_STARTED_FROM_BLOBS:
-            return worker_pool(self.workers)
-        return running_pool(self.workers)
+    def _reply(self, helper: reading_helpers.Helper, share: list[TreeFile]):
+        """A helper's blobs, or the error its share raised; read here if it died."""
+        try:
+            return helper.receive()
+        except reading_helpers.HelperGone:  # killed, out of memory: nothing is lost
+            return read_share(self._objects, share)
+        except Exception as exc:  # noqa: BLE001 (raised once every reply is in)
+            return exc
+
+    @staticmethod
+    def start_helpers(workers: int = 2, *, wait: bool = True) -> None:
+        """Start the `workers - 1` processes `month_ends` shares a history's blobs with,
+        and with `wait` return once they are ready. Optional: the first call that could
+        use them starts them in the background, and reads alone until they are ready."""
+        reading_helpers.start(workers - 1, warm_up_helper, wait=wait)
+
+
+def warm_up_helper() -> None:
+    """What a helper does before it says it is ready: its imports, and the scanner's
+    first-call costs."""
+    import_scanner.warm_up()
 
 
 def read_share(
