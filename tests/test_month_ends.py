@@ -228,3 +228,19 @@ def test_a_partial_clone_is_shared_through_git(medium_project, tmp_path):
 
     assert month.imports == MEDIUM_IMPORTS
     assert send.call_args.args[-1] is True  # the helper reads through git, as this process
+
+
+def test_a_helper_reads_what_the_clone_gained_since_its_last_call(medium_project):
+    uptake.Repository.start_helpers(2)
+    assert read(medium_project.path, workers=2)[0].imports == MEDIUM_IMPORTS
+    files = {f"pkg/n{i}.py": f"import new{i % 3}\nNUMBER = {i}\n" for i in range(40)}
+    medium_project.commit("2021-03-02T00:00:00+00:00", files)
+    subprocess.run(["git", "-C", str(medium_project.path), "repack", "-adq"], check=True)
+
+    with mock.patch.object(
+        reading_helpers.Helper, "send", autospec=True, side_effect=reading_helpers.Helper.send
+    ) as send:
+        months = list(uptake.Repository(medium_project.path, until="2021-04").month_ends())
+
+    assert send.call_count == 1  # shared again, with the helper that read the clone before
+    assert months[-1].imports == MEDIUM_IMPORTS | {"new0", "new1", "new2"}

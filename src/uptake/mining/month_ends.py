@@ -171,8 +171,18 @@ def read_share(
 def read_share_at(
     path: str, files: list[TreeFile], through_git: bool
 ) -> dict[str, tuple[tuple[str, ...], str]]:
-    """`read_share` in a worker process, which opens the repository as its caller did."""
-    return read_share(GitRepository(path) if through_git else ObjectReader(path), files)
+    """`read_share` in a helper, which opens the repository as its caller did and keeps
+    it open for the next call: libgit2 looks again for packs when an object is missing,
+    and a blob's id names its content, so what the clone gains since is read too."""
+    objects = _KEPT_OPEN.get((path, through_git))
+    if objects is None:
+        _KEPT_OPEN.clear()
+        objects = GitRepository(path) if through_git else ObjectReader(path)
+        _KEPT_OPEN[path, through_git] = objects
+    return read_share(objects, files)
+
+
+_KEPT_OPEN: dict[tuple[str, bool], ObjectReader | GitRepository] = {}  # in a helper
 
 
 def _reader_for(path: Path) -> ObjectReader | GitRepository:
