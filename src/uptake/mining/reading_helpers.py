@@ -9,8 +9,8 @@ written and read by the calling thread itself.
 
 A helper starts in the background at the first call that could use it (a fresh
 interpreter, so no thread pool of Polars or DuckDB is copied mid-flight) and is used
-once it says it is ready, by one caller at a time; `start(wait=True)` has them ready
-before a first call. One that dies is replaced at a later call, and its share is read
+once it says it is ready, by one caller at a time; `start(..., wait=True)` has them
+ready before a first call. One that dies is replaced at a later call, and its share is read
 by the caller: nothing is lost.
 """
 
@@ -48,6 +48,7 @@ class Helper:
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+                start_new_session=True,  # a Ctrl-C at the terminal is the caller's to handle
             )
         self._conn = Connection(ours.detach())
         self._ready = False
